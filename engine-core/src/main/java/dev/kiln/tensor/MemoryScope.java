@@ -1,0 +1,72 @@
+package dev.kiln.tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Frees every tensor created inside it when it closes, so a training step's activations and gradients go back to
+ * the backend deterministically instead of waiting for the garbage collector (off-heap and device memory are
+ * invisible to it).
+ *
+ * <pre>{@code
+ * try (MemoryScope step = MemoryScope.open()) {
+ *     Tensor loss = model.forward(x, Mode.TRAIN) ...;
+ *     lossValue = loss.item();
+ * }   // every intermediate tensor is freed here
+ * }</pre>
+ *
+ * Tensors that must outlive the scope (parameter gradients, optimizer state) are created inside
+ * {@link #outside(Supplier)}. Scopes nest per thread.
+ */
+public final class MemoryScope implements AutoCloseable {
+    private static final ThreadLocal<Deque<MemoryScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
+
+    private final List<Tensor> tensors = new ArrayList<>();
+    private boolean closed;
+
+    private MemoryScope() {
+    }
+
+    public static MemoryScope open() {
+        MemoryScope scope = new MemoryScope();
+        STACK.get().push(scope);
+        return scope;
+    }
+
+    static void track(Tensor tensor) {
+        MemoryScope current = STACK.get().peek();
+        if (current != null) current.tensors.add(tensor);
+    }
+
+    /** Runs {@code body} with no scope active, so the tensors it creates live until closed explicitly. */
+    public static <T> T outside(Supplier<T> body) {
+        Deque<MemoryScope> stack = STACK.get();
+        Deque<MemoryScope> saved = new ArrayDeque<>(stack);
+        stack.clear();
+        try {
+            return body.get();
+        } finally {
+            stack.addAll(saved);
+        }
+    }
+
+    /** Keeps {@code tensor} alive past this scope; the caller now owns it. */
+    public Tensor keep(Tensor tensor) {
+        tensors.remove(tensor);
+        return tensor;
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        Deque<MemoryScope> stack = STACK.get();
+        if (stack.peek() != this) throw new IllegalStateException("memory scopes closed out of order");
+        stack.pop();
+        for (Tensor t : tensors) t.close();
+        tensors.clear();
+    }
+}
