@@ -141,6 +141,9 @@ public interface Backend {
     /** y = softmax(x) along each row, computed stably (max subtracted). */
     void softmax(Tensor x, Tensor y);
 
+    /** dx = y * (dy - sum_k dy[n,k] y[n,k]) along each row, the gradient of {@link #softmax} given its output y. */
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx);
+
     /**
      * Softmax cross-entropy per row: {@code probs = softmax(logits)}, {@code rowLoss[n] = logsumexp(logits[n]) -
      * sum_k target[n,k] logits[n,k]}. {@code targets} is either I32 class indices (N) or a float distribution

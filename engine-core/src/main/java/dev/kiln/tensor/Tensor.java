@@ -196,12 +196,17 @@ public final class Tensor implements AutoCloseable {
         return toDoubleArray()[0];
     }
 
-    /** A copy on {@code target} (same dtype). Not tracked by autograd. */
+    /** A copy on {@code target} with the same dtype (this tensor itself if it is already there). */
     public Tensor to(Backend target) {
-        if (target == backend()) return this;
-        Tensor out = empty(target, dtype(), shape);
-        switch (dtype()) {
-            case F32 -> target.write(out, toFloatArray());
+        return to(target, dtype());
+    }
+
+    /** A copy on {@code target} converted to {@code type} (this tensor itself if nothing changes). Not tracked. */
+    public Tensor to(Backend target, DType type) {
+        if (target == backend() && type == dtype()) return this;
+        Tensor out = empty(target, type, shape);
+        switch (type) {
+            case F32 -> target.write(out, dtype() == DType.F32 ? toFloatArray() : toFloats(toDoubleArray()));
             case F64 -> target.write(out, toDoubleArray());
             case I32 -> {
                 double[] d = toDoubleArray();
@@ -211,6 +216,12 @@ public final class Tensor implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    private static float[] toFloats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+        return f;
     }
 
     /** Overwrites this tensor's elements with {@code src}'s (same shape, any dtype conversion by the backend). */

@@ -1,0 +1,64 @@
+package dev.kiln.models;
+
+import dev.kiln.nn.BatchNormalization;
+import dev.kiln.nn.Conv2D;
+import dev.kiln.nn.Layer;
+import dev.kiln.nn.Mode;
+import dev.kiln.nn.Sequential;
+import dev.kiln.ops.Ops;
+import dev.kiln.tensor.Tensor;
+
+/**
+ * ResNet's bottleneck block: 1×1 conv to {@code planes} channels, 3×3 conv, 1×1 conv to 4·planes, each followed by
+ * BatchNorm, ReLU between them, and a residual connection: {@code y = relu(bn3(conv3(...)) + shortcut(x))}. The
+ * shortcut is the identity, or a strided 1×1 conv and BatchNorm ({@code downsample}) when the shape changes.
+ *
+ * <p>Children are named as torchvision names them: conv1, bn1, conv2, bn2, conv3, bn3, downsample.0,
+ * downsample.1.
+ */
+public final class Bottleneck extends Layer {
+    public static final int EXPANSION = 4;
+
+    private final Conv2D conv1;
+    private final BatchNormalization bn1;
+    private final Conv2D conv2;
+    private final BatchNormalization bn2;
+    private final Conv2D conv3;
+    private final BatchNormalization bn3;
+    private final Sequential downsample;
+
+    /**
+     * @param inChannels input channels
+     * @param planes     the narrow width; the block outputs 4·planes channels
+     * @param stride     1, or 2 to halve the resolution (on the 3×3 in v1.5, on the first 1×1 in v1)
+     */
+    public Bottleneck(int inChannels, int planes, int stride, ResNetVariant variant) {
+        int out = planes * EXPANSION;
+        boolean bias = variant.convBias();
+        double eps = variant.bnEps();
+        int stride1 = variant.strideOnFirst1x1() ? stride : 1;
+        int stride3 = variant.strideOnFirst1x1() ? 1 : stride;
+        conv1 = add("conv1", new Conv2D(inChannels, planes, 1, stride1, 0, bias));
+        bn1 = add("bn1", new BatchNormalization(planes, eps, BatchNormalization.DEFAULT_MOMENTUM));
+        conv2 = add("conv2", new Conv2D(planes, planes, 3, stride3, 1, bias));
+        bn2 = add("bn2", new BatchNormalization(planes, eps, BatchNormalization.DEFAULT_MOMENTUM));
+        conv3 = add("conv3", new Conv2D(planes, out, 1, 1, 0, bias));
+        bn3 = add("bn3", new BatchNormalization(out, eps, BatchNormalization.DEFAULT_MOMENTUM));
+        if (stride != 1 || inChannels != out) {
+            downsample = add("downsample", new Sequential(
+                    new Conv2D(inChannels, out, 1, stride, 0, bias),
+                    new BatchNormalization(out, eps, BatchNormalization.DEFAULT_MOMENTUM)));
+        } else {
+            downsample = null;
+        }
+    }
+
+    @Override
+    protected Tensor call(Tensor x, Mode mode) {
+        Tensor out = Ops.relu(bn1.forward(conv1.forward(x, mode), mode));
+        out = Ops.relu(bn2.forward(conv2.forward(out, mode), mode));
+        out = bn3.forward(conv3.forward(out, mode), mode);
+        Tensor shortcut = downsample == null ? x : downsample.forward(x, mode);
+        return Ops.relu(Ops.add(out, shortcut));
+    }
+}

@@ -1,0 +1,42 @@
+package dev.kiln.nn;
+
+import dev.kiln.backend.Conv2dSpec;
+import dev.kiln.ops.Ops;
+import dev.kiln.tensor.Tensor;
+
+/**
+ * 2-D convolution layer. Input (N, C, H, W), output (N, filters, P, Q). Weight {@code weight} (filters, C, k, k)
+ * in OIHW like PyTorch, optional {@code bias} (filters).
+ */
+public final class Conv2D extends Layer {
+    private final Parameter weight;
+    private final Parameter bias;
+    private final Conv2dSpec spec;
+
+    public Conv2D(int inChannels, int filters, int kernel, int stride, int padding, boolean useBias) {
+        int fanIn = inChannels * kernel * kernel;
+        int fanOut = filters * kernel * kernel;
+        this.weight = addWeight("weight",
+                () -> Initializers.glorotUniform(shape(filters, inChannels, kernel, kernel), fanIn, fanOut));
+        this.bias = useBias ? addWeight("bias", () -> Initializers.constant(shape(filters), 0)) : null;
+        this.spec = Conv2dSpec.of(stride, padding);
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** The bias, or null. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    public Conv2dSpec spec() {
+        return spec;
+    }
+
+    @Override
+    protected Tensor call(Tensor x, Mode mode) {
+        return Ops.conv2d(x, weight.value(), bias == null ? null : bias.value(), spec);
+    }
+}
