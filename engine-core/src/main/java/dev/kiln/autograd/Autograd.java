@@ -1,8 +1,6 @@
 package dev.kiln.autograd;
 
-import dev.kiln.tensor.DType;
 import dev.kiln.tensor.MemoryScope;
-import dev.kiln.tensor.Shape;
 import dev.kiln.tensor.Tensor;
 
 import java.util.ArrayDeque;
@@ -33,9 +31,24 @@ public final class Autograd {
     }
 
     /** Disables recording until the returned handle is closed, as {@code torch.no_grad()}. */
-    public static AutoCloseable noGrad() {
+    public static NoGrad noGrad() {
         NO_GRAD_DEPTH.set(NO_GRAD_DEPTH.get() + 1);
-        return () -> NO_GRAD_DEPTH.set(NO_GRAD_DEPTH.get() - 1);
+        return new NoGrad();
+    }
+
+    /** The handle of {@link #noGrad()}; closing it restores recording. */
+    public static final class NoGrad implements AutoCloseable {
+        private boolean closed;
+
+        private NoGrad() {
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            NO_GRAD_DEPTH.set(NO_GRAD_DEPTH.get() - 1);
+        }
     }
 
     /**
@@ -136,12 +149,5 @@ public final class Autograd {
         }
         Collections.reverse(postOrder);
         return postOrder;
-    }
-
-    /** A scalar tensor holding {@code value}, on the same backend as {@code like}. */
-    static Tensor scalarLike(Tensor like, double value) {
-        Tensor t = Tensor.empty(like.backend(), like.dtype() == DType.I32 ? DType.F32 : like.dtype(), Shape.of(1));
-        like.backend().fill(t, value);
-        return t;
     }
 }

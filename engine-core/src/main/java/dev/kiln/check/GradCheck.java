@@ -116,13 +116,11 @@ public final class GradCheck {
     /** sum(f() * r) with {@code t} set to {@code values}, computed without recording a graph. */
     private static double weightedSum(Supplier<Tensor> f, Tensor t, double[] values, double[] upstream) {
         t.backend().write(t, values);
-        try (AutoCloseable ignored = Autograd.noGrad()) {
+        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
             double[] y = f.get().toDoubleArray();
             double sum = 0;
             for (int i = 0; i < y.length; i++) sum += y[i] * upstream[i];
             return sum;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 
