@@ -531,6 +531,20 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        // y, dy, dx: (N, K); dx = y * (dy - <dy, y>) per row
+        double[] yv = load(y), g = load(dy);
+        int k = y.dim(-1), rows = yv.length / Math.max(k, 1);
+        double[] d = new double[yv.length];
+        for (int n = 0; n < rows; n++) {
+            double dot = 0;
+            for (int j = n * k; j < (n + 1) * k; j++) dot += g[j] * yv[j];
+            for (int j = n * k; j < (n + 1) * k; j++) d[j] = yv[j] * (g[j] - dot);
+        }
+        store(dx, d);
+    }
+
+    @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor targets, Tensor probs, Tensor rowLoss) {
         // logits, probs: (N, K); targets: (N) I32 class indices or (N, K) floats; rowLoss: (N)
         double[] z = load(logits), t = load(targets);
