@@ -1,0 +1,49 @@
+package dev.kiln.backend.cpu;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas_nolapack;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+
+/**
+ * The one place that calls OpenBLAS. Loading sets its thread count explicitly ({@link CpuThreads}); the core type
+ * (OPENBLAS_CORETYPE) is read by OpenBLAS itself when the library loads and cannot be changed afterwards.
+ */
+final class Blas {
+    static {
+        Loader.load(openblas_nolapack.class);
+        openblas_nolapack.blas_set_num_threads(CpuThreads.count());
+    }
+
+    private Blas() {
+    }
+
+    /** Forces the native library to load (and fail here, with its own message, when it cannot). */
+    static void init() {
+    }
+
+    static int threads() {
+        return openblas_nolapack.blas_get_num_threads();
+    }
+
+    /**
+     * Row-major {@code C = alpha * op(A) op(B) + beta * C}, where op(A) is (m, k), op(B) (k, n), C (m, n), and each
+     * matrix starts {@code xOff} floats into its pointer. With beta = 0, C is overwritten (garbage and NaN
+     * included).
+     */
+    static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      FloatPointer a, long aOff, int lda, FloatPointer b, long bOff, int ldb,
+                      float beta, FloatPointer c, long cOff, int ldc) {
+        if (m == 0 || n == 0) return;
+        // Views with a position: JavaCPP passes address + position to C; the view keeps the owner alive.
+        FloatPointer pa = new FloatPointer(a).position(aOff);
+        FloatPointer pb = new FloatPointer(b).position(bOff);
+        FloatPointer pc = new FloatPointer(c).position(cOff);
+        openblas_nolapack.cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+                transB ? CblasTrans : CblasNoTrans, m, n, k, alpha, pa, Math.max(1, lda), pb, Math.max(1, ldb),
+                beta, pc, Math.max(1, ldc));
+    }
+}

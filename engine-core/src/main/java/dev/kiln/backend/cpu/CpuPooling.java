@@ -1,0 +1,104 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.backend.Pool2dSpec;
+import dev.kiln.tensor.Tensor;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Max pooling and global average pooling, in parallel over the N*C planes (each plane of the output depends on
+ * one plane of the input, so chunks never share memory).
+ */
+final class CpuPooling {
+    private CpuPooling() {
+    }
+
+    /** x (N, C, H, W), y (N, C, P, Q): y = max over each window, clipped to the image (padding is -infinity). */
+    static void maxForward(Tensor x, Tensor y, Pool2dSpec spec) {
+        FloatBuffer xb = CpuStorage.floats(x), yb = CpuStorage.floats(y);
+        int xo = CpuStorage.offset(x), yo = CpuStorage.offset(y);
+        int h = x.dim(2), w = x.dim(3), p = y.dim(2), q = y.dim(3);
+        int k = spec.kernel();
+        ParallelLoops.forRange(x.dim(0) * x.dim(1), (long) p * q * k * k, (pl0, pl1) -> {
+            for (int pl = pl0; pl < pl1; pl++) {
+                int in = xo + pl * h * w, out = yo + pl * p * q;
+                for (int i = 0; i < p; i++) {
+                    for (int j = 0; j < q; j++) {
+                        int arg = argmax(xb, in, h, w, i, j, spec);
+                        yb.put(out + i * q + j, arg < 0 ? Float.NEGATIVE_INFINITY : xb.get(in + arg));
+                    }
+                }
+            }
+        });
+    }
+
+    /** dx (N, C, H, W) = sum over windows of dy routed to each window's first maximum. */
+    static void maxBackward(Tensor x, Tensor dy, Tensor dx, Pool2dSpec spec) {
+        FloatBuffer xb = CpuStorage.floats(x), gb = CpuStorage.floats(dy), db = CpuStorage.floats(dx);
+        int xo = CpuStorage.offset(x), go = CpuStorage.offset(dy), dxo = CpuStorage.offset(dx);
+        int h = x.dim(2), w = x.dim(3), p = dy.dim(2), q = dy.dim(3);
+        int k = spec.kernel();
+        ParallelLoops.forRange(x.dim(0) * x.dim(1), (long) p * q * k * k, (pl0, pl1) -> {
+            for (int pl = pl0; pl < pl1; pl++) {
+                int in = xo + pl * h * w, grad = go + pl * p * q, out = dxo + pl * h * w;
+                Im2Col.zero(db, out, h * w);
+                for (int i = 0; i < p; i++) {
+                    for (int j = 0; j < q; j++) {
+                        int arg = argmax(xb, in, h, w, i, j, spec);
+                        if (arg >= 0) db.put(out + arg, db.get(out + arg) + gb.get(grad + i * q + j));
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Index (ih * W + iw) within the plane of the first maximum of window (i, j) in row-major scan order (a NaN
+     * wins, as in PyTorch's CPU kernel); -1 for a window with no element inside the image.
+     */
+    private static int argmax(FloatBuffer xb, int plane, int h, int w, int i, int j, Pool2dSpec spec) {
+        int h0 = i * spec.stride() - spec.padding(), w0 = j * spec.stride() - spec.padding();
+        int h1 = Math.min(h, h0 + spec.kernel()), w1 = Math.min(w, w0 + spec.kernel());
+        h0 = Math.max(0, h0);
+        w0 = Math.max(0, w0);
+        int best = -1;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int ih = h0; ih < h1; ih++) {
+            for (int iw = w0; iw < w1; iw++) {
+                float v = xb.get(plane + ih * w + iw);
+                if (best < 0 || v > max || Float.isNaN(v)) {
+                    best = ih * w + iw;
+                    max = v;
+                }
+            }
+        }
+        return best;
+    }
+
+    /** y (N, C) = mean of x (N, C, H, W) over H and W. */
+    static void globalAvgForward(Tensor x, Tensor y) {
+        FloatBuffer xb = CpuStorage.floats(x), yb = CpuStorage.floats(y);
+        int xo = CpuStorage.offset(x), yo = CpuStorage.offset(y);
+        int plane = x.dim(2) * x.dim(3);
+        ParallelLoops.forRange(x.dim(0) * x.dim(1), plane, (pl0, pl1) -> {
+            for (int pl = pl0; pl < pl1; pl++) {
+                double acc = 0;
+                for (int i = xo + pl * plane, end = i + plane; i < end; i++) acc += xb.get(i);
+                yb.put(yo + pl, (float) (acc / plane));
+            }
+        });
+    }
+
+    /** dx (N, C, H, W) = dy (N, C) / (H * W), broadcast over each plane. */
+    static void globalAvgBackward(Tensor dy, Tensor dx) {
+        FloatBuffer gb = CpuStorage.floats(dy), db = CpuStorage.floats(dx);
+        int go = CpuStorage.offset(dy), dxo = CpuStorage.offset(dx);
+        int plane = dx.dim(2) * dx.dim(3);
+        ParallelLoops.forRange(dx.dim(0) * dx.dim(1), plane, (pl0, pl1) -> {
+            for (int pl = pl0; pl < pl1; pl++) {
+                float v = gb.get(go + pl) / plane;
+                for (int i = dxo + pl * plane, end = i + plane; i < end; i++) db.put(i, v);
+            }
+        });
+    }
+}
