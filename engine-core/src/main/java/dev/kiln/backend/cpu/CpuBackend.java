@@ -269,6 +269,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        CpuSoftmax.softmaxBackward(y, dy, dx);
+    }
+
+    @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor targets, Tensor probs, Tensor rowLoss) {
         CpuSoftmax.crossEntropyForward(logits, targets, probs, rowLoss);
     }

@@ -22,6 +22,24 @@ final class CpuSoftmax {
         });
     }
 
+    /** dx (N, K) = y * (dy - <dy, y>) per row: the softmax gradient given its output y. */
+    static void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        FloatBuffer yb = CpuStorage.floats(y), gb = CpuStorage.floats(dy), db = CpuStorage.floats(dx);
+        int yo = CpuStorage.offset(y), go = CpuStorage.offset(dy), dO = CpuStorage.offset(dx);
+        int k = y.dim(-1);
+        int rows = Math.toIntExact(y.numel() / Math.max(1, k));
+        ParallelLoops.forRange(rows, 8L * k, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                double dot = 0;
+                for (int i = 0; i < k; i++) dot += (double) gb.get(go + r * k + i) * yb.get(yo + r * k + i);
+                for (int i = 0; i < k; i++) {
+                    float yi = yb.get(yo + r * k + i);
+                    db.put(dO + r * k + i, (float) (yi * (gb.get(go + r * k + i) - dot)));
+                }
+            }
+        });
+    }
+
     /** Writes softmax(x[row]) to y[row] and returns the row's logsumexp. */
     private static double softmaxRow(FloatBuffer xb, int xs, int k, FloatBuffer yb, int ys) {
         float max = Float.NEGATIVE_INFINITY;
