@@ -36,6 +36,7 @@ class CpuBackendTest {
         assertFalse(cpu.supports(DType.F64));
         var e = assertThrows(UnsupportedOperationException.class, () -> cpu.allocate(DType.F64, 4));
         assertTrue(e.getMessage().contains("reference backend"), e.getMessage());
+        assertEquals(cpu.threads(), Blas.threads(), "OpenBLAS threads are set explicitly");
     }
 
     @Test
