@@ -61,33 +61,41 @@ final class Im2Col {
         }
     }
 
-    /** dx[c, ih, iw] = sum of the column entries that im2col copied from there; overwrites the image. */
+    /**
+     * dx[c, ih, iw] = sum of the column entries that im2col copied from there; overwrites the image. Each channel
+     * is accumulated in a heap array (C2 vectorizes array loops, not direct-buffer ones) and written back once.
+     */
     static void col2im(Geometry g, FloatBuffer col, long colOff, int ld, int colCol, FloatBuffer dx, int dxOff) {
-        ParallelLoops.forRange(g.c(), (long) g.r() * g.s() * g.cols(), (c0, c1) -> {
+        int planeSize = g.h() * g.w(), cols = g.cols();
+        ParallelLoops.forRange(g.c(), (long) g.r() * g.s() * cols, (c0, c1) -> {
+            float[] plane = new float[planeSize];
+            float[] row = new float[cols];
             for (int c = c0; c < c1; c++) {
-                int plane = dxOff + c * g.h() * g.w();
-                zero(dx, plane, g.h() * g.w());
+                java.util.Arrays.fill(plane, 0f);
                 for (int r = 0; r < g.r(); r++) {
                     for (int s = 0; s < g.s(); s++) {
                         long rowStart = colOff + (long) ((c * g.r() + r) * g.s() + s) * ld + colCol;
-                        foldRow(g, col, Math.toIntExact(rowStart), r, s, dx, plane);
+                        col.get(Math.toIntExact(rowStart), row, 0, cols);
+                        foldRow(g, row, r, s, plane);
                     }
                 }
+                dx.put(dxOff + c * planeSize, plane, 0, planeSize);
             }
         });
     }
 
-    private static void foldRow(Geometry g, FloatBuffer col, int src, int r, int s, FloatBuffer dx, int plane) {
+    private static void foldRow(Geometry g, float[] row, int r, int s, float[] plane) {
         int q0 = firstValid(s, g.padW(), g.strideW());
         int q1 = endValid(s, g.padW(), g.strideW(), g.w(), g.q());
-        int sw = g.strideW();
-        for (int p = 0; p < g.p(); p++, src += g.q()) {
+        int sw = g.strideW(), q = g.q();
+        for (int p = 0; p < g.p(); p++) {
             int ih = p * g.strideH() - g.padH() + r;
             if (ih < 0 || ih >= g.h()) continue;
-            int dst = plane + ih * g.w() - g.padW() + s;
-            for (int q = q0; q < q1; q++) {
-                int i = dst + q * sw;
-                dx.put(i, dx.get(i) + col.get(src + q));
+            int dst = ih * g.w() - g.padW() + s, src = p * q;
+            if (sw == 1) {
+                for (int j = q0; j < q1; j++) plane[dst + j] += row[src + j];
+            } else {
+                for (int j = q0; j < q1; j++) plane[dst + j * sw] += row[src + j];
             }
         }
     }

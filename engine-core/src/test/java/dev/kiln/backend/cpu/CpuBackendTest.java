@@ -36,6 +36,7 @@ class CpuBackendTest {
         assertFalse(cpu.supports(DType.F64));
         var e = assertThrows(UnsupportedOperationException.class, () -> cpu.allocate(DType.F64, 4));
         assertTrue(e.getMessage().contains("reference backend"), e.getMessage());
+        assertEquals(cpu.threads(), Blas.threads(), "OpenBLAS threads are set explicitly");
     }
 
     @Test
@@ -140,7 +141,7 @@ class CpuBackendTest {
         int[][] cases = {
                 {2, 8, 6, 6, 4, 1, 1, 1, 0}, {3, 4, 7, 7, 6, 1, 1, 2, 0}, {2, 3, 9, 7, 5, 3, 3, 1, 1},
                 {2, 3, 13, 11, 4, 7, 7, 2, 3}, {3, 5, 5, 5, 3, 3, 3, 2, 1}, {4, 6, 3, 3, 5, 3, 3, 1, 1},
-                {1, 2, 24, 25, 3, 3, 3, 1, 0}, {5, 4, 4, 4, 3, 1, 1, 1, 0}, {2, 3, 6, 8, 2, 2, 3, 3, 2},
+                {1, 2, 24, 25, 3, 3, 3, 1, 0}, {2, 3, 24, 24, 5, 1, 1, 1, 0}, {5, 4, 4, 4, 3, 1, 1, 1, 0}, {2, 3, 6, 8, 2, 2, 3, 3, 2},
         };
         for (int[] cs : cases) {
             for (boolean withBias : new boolean[]{true, false}) {
