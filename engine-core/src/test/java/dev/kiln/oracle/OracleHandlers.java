@@ -40,15 +40,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  *   <li>{@value #NORM}: batch norm outputs and gradients (variance and mean cancellations in float32).</li>
  *   <li>{@value #BLOCK}: whole blocks, the head, and ResNet50's activations and eval logits (the issue's bar: within
  *       1e-4 of the largest logit).</li>
- *   <li>{@value #TRAIN}: train-mode ResNet50 gradients and 10-step trajectories, which float32 torch computed with
- *       its own accumulation order; errors compound over the steps.</li>
+ *   <li>{@value #TRAIN}: train-mode ResNet50 logits and the trajectories' losses, which float32 torch computed with
+ *       its own accumulation order.</li>
+ *   <li>{@value #FP32_NOISE}: train-mode ResNet50 gradients. The references are float32 torch results and noisy
+ *       themselves: Kiln's float64 reference backend differs from them by up to 1.7e-2 (conv1.weight), while
+ *       Kiln's float32 CPU backend agrees with the float64 one to 1e-4 on a whole training step
+ *       ({@code BackendAgreementTest}). Near-ties in the stem's max pool decide where a gradient goes.</li>
+ *   <li>{@value #CHAOTIC}: the parameters after 10 Adam steps with a trainable stem. This trajectory is chaotic at
+ *       float32 resolution: scaling the input by 1 ± 1e-7 moves the final bn1.bias[1] between 0.049 and 0.070
+ *       (7% of that tensor's largest value); torch's 0.0647 lies inside that spread. Adam turns tiny gradient
+ *       differences of near-zero gradients into full-size steps. The losses are held to {@value #TRAIN}, and the
+ *       frozen-stem trajectory, which is not chaotic, matches to about 2e-6.</li>
  * </ul>
+ * The frozen-stem trajectory's stem parameters and statistics are checked for bit-identity with their inputs.
  */
 final class OracleHandlers {
     static final double OP = 1e-5;
     static final double NORM = 1e-4;
     static final double BLOCK = 1e-4;
     static final double TRAIN = 2e-3;
+    static final double FP32_NOISE = 5e-2;
+    static final double CHAOTIC = 1e-1;
 
     interface Handler {
         void run(OracleCase c, Backend b, CaseReport r);
@@ -367,7 +379,7 @@ final class OracleHandlers {
             if (frozenStem && stem) {
                 r.identical("final." + key + " == param." + key, c.floats("param." + key), p.value().toFloatArray());
             } else {
-                r.close("final." + key, c.floats("final." + key), p.value().toFloatArray(), TRAIN);
+                r.close("final." + key, c.floats("final." + key), p.value().toFloatArray(), CHAOTIC);
             }
         }
     }
@@ -395,7 +407,7 @@ final class OracleHandlers {
         Autograd.backward(loss);
         for (String name : c.names()) {
             if (name.startsWith("train.grad.")) {
-                r.close(name, model.parameter(name.substring("train.grad.".length())).grad(), TRAIN);
+                r.close(name, model.parameter(name.substring("train.grad.".length())).grad(), FP32_NOISE);
             } else if (name.startsWith("train.running_after.")) {
                 r.close(name, model.parameter(name.substring("train.running_after.".length())).value(), BLOCK);
             }
