@@ -11,9 +11,9 @@ final class CudaKernels {
     /** Enough blocks to fill any current GPU; grid-stride loops cover the rest. */
     private static final long MAX_GRID = 1L << 16;
 
-    private final CudaModules modules;
+    private final KernelLauncher modules;
 
-    CudaKernels(CudaModules modules) {
+    CudaKernels(KernelLauncher modules) {
         this.modules = modules;
     }
 

@@ -18,7 +18,7 @@ import java.util.Map;
  * Kiln's own CUDA C kernels, shipped as source in the jar ({@code dev/kiln/cuda/kernels/*.cu}) and compiled with
  * NVRTC the first time a kernel of that file is launched. Each file becomes one driver module.
  */
-final class CudaModules implements AutoCloseable {
+final class CudaModules implements KernelLauncher, AutoCloseable {
     private static final String RESOURCE_DIR = "/dev/kiln/cuda/kernels/";
 
     private final CudaDevice device;
@@ -34,7 +34,8 @@ final class CudaModules implements AutoCloseable {
     }
 
     /** Launches {@code kernel} from {@code file} (such as "pool.cu") on the default stream. */
-    void launch(String file, String kernel, int gridX, int blockX, KernelArgs args) {
+    @Override
+    public void launch(String file, String kernel, int gridX, int blockX, KernelArgs args) {
         if (gridX <= 0) return;  // nothing to do, and a grid of 0 blocks is an error
         CUfunc_st function = function(file, kernel);
         device.bind();

@@ -24,6 +24,7 @@ final class KernelArgs implements AutoCloseable {
     private final BytePointer values;
     private final PointerPointer<Pointer> pointers;
     private final List<Pointer> structs = new ArrayList<>();
+    private final StringBuilder kinds = new StringBuilder();
     private int count;
 
     KernelArgs(int capacity) {
@@ -35,22 +36,22 @@ final class KernelArgs implements AutoCloseable {
     /** A device pointer argument ({@code T*}); 0 passes NULL. */
     KernelArgs ptr(long deviceAddress) {
         values.putLong(slot(), deviceAddress);
-        return next();
+        return next('p');
     }
 
     KernelArgs i32(int value) {
         values.putInt(slot(), value);
-        return next();
+        return next('i');
     }
 
     KernelArgs i64(long value) {
         values.putLong(slot(), value);
-        return next();
+        return next('l');
     }
 
     KernelArgs f32(float value) {
         values.putFloat(slot(), value);
-        return next();
+        return next('f');
     }
 
     /** A struct of 8-byte fields ({@code long long}) passed by value. */
@@ -59,12 +60,21 @@ final class KernelArgs implements AutoCloseable {
         LongPointer buffer = new LongPointer(words);
         structs.add(buffer);
         pointers.put(count, buffer);
+        kinds.append('s');
         count++;
         return this;
     }
 
     int size() {
         return count;
+    }
+
+    /**
+     * One letter per argument so far: p pointer, i int, l long long, f float, s struct. Tests compare it with the
+     * kernel's C signature, since a mismatch there corrupts arguments silently.
+     */
+    String kinds() {
+        return kinds.toString();
     }
 
     /** The {@code void** kernelParams} array. */
@@ -81,7 +91,9 @@ final class KernelArgs implements AutoCloseable {
         if (count == capacity) throw new IllegalStateException("more kernel arguments than the " + capacity + " declared");
     }
 
-    private KernelArgs next() {
+    private KernelArgs next(char kind) {
+        kinds.append(kind);
+        // The slot's host address, wrapped the same way as a device address.
         pointers.put(count, DevicePointers.at(values.address() + (long) count * SLOT));
         count++;
         return this;
