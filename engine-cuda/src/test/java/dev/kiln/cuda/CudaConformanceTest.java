@@ -34,6 +34,12 @@ class CudaConformanceTest {
     private static String unavailable;
     private static final Backend REF = ReferenceBackend.get();
 
+    /**
+     * cuDNN may pick FFT or Winograd algorithms, whose float rounding differs from direct summation by more than
+     * GEMM's; 5e-3 (absolute and relative) is still far below any indexing or padding error.
+     */
+    private static final double CONV_TOLERANCE = 5e-3;
+
     private MemoryScope scope;
     private final SplittableRandom random = new SplittableRandom(42);
 
@@ -244,17 +250,17 @@ class CudaConformanceTest {
             Tensor[] bias = randomPair(c[4]), y = emptyPair(c[0], c[4], p, q);
             REF.conv2dForward(x[0], w[0], bias[0], y[0], spec);
             cuda.conv2dForward(x[1], w[1], bias[1], y[1], spec);
-            assertClose(name + " forward", y, 1e-3);
+            assertClose(name + " forward", y, CONV_TOLERANCE);
 
             Tensor[] dy = randomPair(c[0], c[4], p, q), dx = emptyPair(c[0], c[1], c[2], c[3]);
             REF.conv2dBackwardData(dy[0], w[0], dx[0], spec);
             cuda.conv2dBackwardData(dy[1], w[1], dx[1], spec);
-            assertClose(name + " backward data", dx, 1e-3);
+            assertClose(name + " backward data", dx, CONV_TOLERANCE);
 
             Tensor[] dw = emptyPair(c[4], c[1], c[5], c[6]);
             REF.conv2dBackwardFilter(x[0], dy[0], dw[0], spec);
             cuda.conv2dBackwardFilter(x[1], dy[1], dw[1], spec);
-            assertClose(name + " backward filter", dw, 2e-3);
+            assertClose(name + " backward filter", dw, CONV_TOLERANCE);
         }
     }
 
@@ -353,7 +359,7 @@ class CudaConformanceTest {
         assertClose("global avg pool", y, 1e-6);
         REF.globalAvgPoolBackward(y[0], dx[0]);
         cuda.globalAvgPoolBackward(y[1], dx[1]);
-        assertClose("global avg pool backward", dx, 1e-7);
+        assertClose("global avg pool backward", dx, 1e-6);
     }
 
     // ------------------------------------------------------------------ softmax and loss
