@@ -391,6 +391,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        pointwise.softmaxBackward(y, dy, dx);
+    }
+
+    @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor targets, Tensor probs, Tensor rowLoss) {
         long rows = logits.dim(0);
         int classes = logits.dim(1);

@@ -39,4 +39,15 @@ final class CudnnPointwise {
                     zero, d.handle, at(address(y))), "softmax x" + x.shape());
         }
     }
+
+    /** dx = y * (dy - <dy, y>) per row of (N, K): cudnnSoftmaxBackward on the output y. */
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        Shape s = y.shape();
+        try (CudnnDescriptors.Tensor4d d = new CudnnDescriptors.Tensor4d(s.dim(0), s.dim(1), 1, 1);
+             FloatPointer one = new FloatPointer(1f); FloatPointer zero = new FloatPointer(0f)) {
+            CudaStatus.check("cudnnSoftmaxBackward", cudnn.cudnnSoftmaxBackward(device.cudnn(),
+                    cudnn.CUDNN_SOFTMAX_ACCURATE, cudnn.CUDNN_SOFTMAX_MODE_INSTANCE, one, d.handle, at(address(y)),
+                    d.handle, at(address(dy)), zero, d.handle, at(address(dx))), "softmax backward y" + y.shape());
+        }
+    }
 }
