@@ -7,12 +7,12 @@ import dev.kiln.models.Fire;
 import dev.kiln.models.ResNetVariant;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.RandomTensors;
 import dev.kiln.testing.TestBackends;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -25,14 +25,10 @@ class LayerGradCheckTest {
     private final Backend ref = TestBackends.reference();
     private final GradCheck check = new GradCheck(GradCheck.DEFAULT_EPS, GradCheck.DEFAULT_ATOL,
             GradCheck.DEFAULT_RTOL, 60, 3);
-    private final SplittableRandom random = new SplittableRandom(11);
+    private final RandomTensors random = new RandomTensors(ref, 11);
 
     private Tensor input(int... dims) {
-        int n = 1;
-        for (int d : dims) n *= d;
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = random.nextDouble() * 2 - 1;
-        return Tensor.of(ref, v, dims).setRequiresGrad(true);
+        return random.leaf(dims);
     }
 
     /** Randomizes every parameter so that BatchNorm's gamma, beta and statistics are not the trivial 1/0. */

@@ -5,11 +5,11 @@ import dev.kiln.backend.Conv2dSpec;
 import dev.kiln.backend.Pool2dSpec;
 import dev.kiln.check.GradCheck;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.RandomTensors;
 import dev.kiln.testing.TestBackends;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,14 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OpGradCheckTest {
     private final Backend ref = TestBackends.reference();
     private final GradCheck check = new GradCheck();
-    private final SplittableRandom random = new SplittableRandom(7);
+    private final RandomTensors random = new RandomTensors(ref, 7);
 
     private Tensor input(int... dims) {
-        int n = 1;
-        for (int d : dims) n *= d;
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = random.nextDouble() * 2 - 1;
-        return Tensor.of(ref, v, dims).setRequiresGrad(true);
+        return random.leaf(dims);
     }
 
     private void passes(Supplier<Tensor> f, Tensor... wrt) {
