@@ -1,0 +1,78 @@
+package dev.kiln.io.model;
+
+import dev.kiln.io.NamedTensors;
+import dev.kiln.io.TensorData;
+import dev.kiln.io.WeightFiles;
+import dev.kiln.io.WeightFormatException;
+import dev.kiln.io.maps.LoadOptions;
+import dev.kiln.io.maps.NameMap;
+import dev.kiln.io.maps.Target;
+import dev.kiln.io.maps.WeightLoader;
+import dev.kiln.nn.Layer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Turns any supported weight file into a Kiln model with its card: a Kiln model file as it is, or a foreign file
+ * (torchvision .pth, Keras .h5, a folder of .npy, a plain safetensors state_dict) through its {@link ModelKind}'s
+ * name map.
+ */
+public final class WeightImport {
+    private WeightImport() {
+    }
+
+    /**
+     * @param kind       the family of the weights, or null to tell it from the tensor names
+     * @param includeTop whether to keep the classifier top, or null to keep it exactly when the file has one
+     */
+    public static LoadedModel load(Path file, ModelKind kind, Boolean includeTop) throws IOException {
+        NamedTensors tensors = WeightFiles.read(file);
+        if (KilnModelFile.isKilnModel(tensors)) return loadKiln(file, tensors, kind, includeTop);
+        ModelKind k = kind != null ? kind : ModelKind.guess(tensors).orElseThrow(() -> new WeightFormatException(file,
+                "cannot tell which model these " + tensors.size() + " tensors belong to; pass --model, one of "
+                        + ModelKind.cliNames()));
+        NameMap names = k.names();
+        TensorData top = topWeight(tensors, names, k.topWeight());
+        boolean withTop = includeTop != null ? includeTop : top != null;
+        if (withTop && top == null) {
+            throw new WeightFormatException(file, "has no classifier top (no tensor maps to '" + k.topWeight()
+                    + "'); convert it with --no-include-top");
+        }
+        int classes = withTop ? k.names().target(keyOf(tensors, names, k.topWeight())).layout().apply(top).shape()[0] : 0;
+        ModelCard card = k.card(withTop, classes);
+        Layer model = card.buildModel();
+        WeightLoader.load(model, tensors, names, LoadOptions.strict().withIncludeTop(withTop), file);
+        return new LoadedModel(model, card);
+    }
+
+    private static LoadedModel loadKiln(Path file, NamedTensors tensors, ModelKind kind, Boolean includeTop)
+            throws IOException {
+        LoadedModel loaded = KilnModelFile.load(file, tensors);
+        ModelCard card = loaded.card();
+        if (kind != null && (kind.architecture() != card.architecture() || kind.variant() != card.variant())) {
+            throw new WeightFormatException(file, "is a Kiln " + card.architecture() + " file, not " + kind.cliName());
+        }
+        if (includeTop != null && includeTop != card.includeTop()) {
+            throw new WeightFormatException(file, "is a Kiln file " + (card.includeTop() ? "with" : "without")
+                    + " its top; --" + (includeTop ? "" : "no-") + "include-top cannot change that");
+        }
+        return loaded;
+    }
+
+    /** The file tensor that maps to {@code topPath}, or null. */
+    private static TensorData topWeight(NamedTensors tensors, NameMap names, String topPath) {
+        String key = keyOf(tensors, names, topPath);
+        return key == null ? null : tensors.get(key);
+    }
+
+    private static String keyOf(NamedTensors tensors, NameMap names, String topPath) {
+        for (Map.Entry<String, TensorData> e : tensors.asMap().entrySet()) {
+            if (names.ignores(e.getKey())) continue;
+            Target t = names.target(e.getKey());
+            if (t != null && t.path().equals(topPath)) return e.getKey();
+        }
+        return null;
+    }
+}
