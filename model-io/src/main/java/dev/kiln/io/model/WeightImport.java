@@ -34,13 +34,13 @@ public final class WeightImport {
                 "cannot tell which model these " + tensors.size() + " tensors belong to; pass --model, one of "
                         + ModelKind.cliNames()));
         NameMap names = k.names();
-        TensorData top = topWeight(tensors, names, k.topWeight());
-        boolean withTop = includeTop != null ? includeTop : top != null;
-        if (withTop && top == null) {
+        String topKey = keyOf(tensors, names, k.topWeight());
+        boolean withTop = includeTop != null ? includeTop : topKey != null;
+        if (withTop && topKey == null) {
             throw new WeightFormatException(file, "has no classifier top (no tensor maps to '" + k.topWeight()
-                    + "'); convert it with --no-include-top");
+                    + "'); use --no-include-top");
         }
-        int classes = withTop ? k.names().target(keyOf(tensors, names, k.topWeight())).layout().apply(top).shape()[0] : 0;
+        int classes = withTop ? classesOf(file, topKey, names.target(topKey), tensors.get(topKey)) : 0;
         ModelCard card = k.card(withTop, classes);
         Layer model = card.buildModel();
         WeightLoader.load(model, tensors, names, LoadOptions.strict().withIncludeTop(withTop), file);
@@ -61,12 +61,16 @@ public final class WeightImport {
         return loaded;
     }
 
-    /** The file tensor that maps to {@code topPath}, or null. */
-    private static TensorData topWeight(NamedTensors tensors, NameMap names, String topPath) {
-        String key = keyOf(tensors, names, topPath);
-        return key == null ? null : tensors.get(key);
+    /** The number of classes: the first dimension of the top's weight in Kiln's layout. */
+    private static int classesOf(Path file, String key, Target target, TensorData weight) throws WeightFormatException {
+        try {
+            return target.layout().apply(weight).shape()[0];
+        } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+            throw new WeightFormatException(file, key, "is not a classifier weight matrix: " + e.getMessage());
+        }
     }
 
+    /** The file key that maps to {@code topPath}, or null. */
     private static String keyOf(NamedTensors tensors, NameMap names, String topPath) {
         for (Map.Entry<String, TensorData> e : tensors.asMap().entrySet()) {
             if (names.ignores(e.getKey())) continue;
