@@ -80,7 +80,8 @@ public final class Downloader {
             Thread.currentThread().interrupt();
             throw new IOException("download of " + url + " interrupted", e);
         } catch (IOException e) {
-            String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            // The HTTP client often leaves the message empty ("connection refused", no route, unknown host).
+            String reason = e.getMessage() != null ? e.getMessage() : "no connection: " + e.getClass().getSimpleName();
             throw new IOException("cannot download " + url + " (" + reason + ")", e);
         }
     }
