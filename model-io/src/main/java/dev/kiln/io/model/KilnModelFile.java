@@ -1,0 +1,114 @@
+package dev.kiln.io.model;
+
+import dev.kiln.io.NamedTensors;
+import dev.kiln.io.TensorData;
+import dev.kiln.io.WeightFormatException;
+import dev.kiln.io.maps.LoadOptions;
+import dev.kiln.io.maps.NameMap;
+import dev.kiln.io.maps.Target;
+import dev.kiln.io.maps.WeightLoader;
+import dev.kiln.io.safetensors.SafeTensors;
+import dev.kiln.nn.Layer;
+import dev.kiln.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Kiln's own model file: safetensors holding the model's state dict (float32, Kiln paths) with a {@link ModelCard}
+ * in {@code __metadata__}, so that {@link #load} rebuilds the model from the file alone. Other tools read it as
+ * ordinary safetensors.
+ */
+public final class KilnModelFile {
+    private KilnModelFile() {
+    }
+
+    /** Writes every weight and statistic of {@code model} with {@code card}, atomically. */
+    public static void save(Path file, Layer model, ModelCard card) throws IOException {
+        checkStructure(model, card);
+        NamedTensors tensors = new NamedTensors();
+        for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
+            tensors.put(e.getKey(), TensorData.ofFloats(e.getValue().shape().toArray(), e.getValue().toFloatArray()));
+        }
+        SafeTensors.write(file, tensors, card.toMetadata());
+    }
+
+    /** The card alone, without building the model. */
+    public static ModelCard readCard(Path file) throws IOException {
+        return cardOf(file, SafeTensors.read(file));
+    }
+
+    /** True when {@code metadata} (of a safetensors file) carries a Kiln card. */
+    public static boolean isKilnModel(NamedTensors file) {
+        return ModelCard.isCard(file.metadata());
+    }
+
+    /** Builds the model the card describes and fills it from the file; every parameter must be there. */
+    public static LoadedModel load(Path file) throws IOException {
+        return load(file, SafeTensors.read(file));
+    }
+
+    /** Same as {@link #load(Path)} for a file already read. */
+    public static LoadedModel load(Path file, NamedTensors tensors) throws IOException {
+        ModelCard card = cardOf(file, tensors);
+        Layer model = card.buildModel();
+        WeightLoader.load(model, tensors, KILN_PATHS, LoadOptions.strict(), file);
+        return new LoadedModel(model, card);
+    }
+
+    private static ModelCard cardOf(Path file, NamedTensors tensors) throws WeightFormatException {
+        try {
+            return ModelCard.fromMetadata(tensors.metadata());
+        } catch (IllegalArgumentException e) {
+            throw new WeightFormatException(file, e.getMessage());
+        }
+    }
+
+    /** Saving a model that the card would not rebuild would only fail at load time; fail now instead. */
+    private static void checkStructure(Layer model, ModelCard card) {
+        Layer reference = card.buildModel();
+        try {
+            compare(reference.stateDict(), model.stateDict());
+        } finally {
+            for (Tensor t : reference.stateDict().values()) t.close(); // off-heap memory the GC does not see
+        }
+    }
+
+    private static void compare(Map<String, Tensor> expected, Map<String, Tensor> actual) {
+        for (Map.Entry<String, Tensor> e : expected.entrySet()) {
+            Tensor t = actual.get(e.getKey());
+            if (t == null) {
+                throw new IllegalArgumentException("the card describes parameter '" + e.getKey()
+                        + "', which the model lacks; see ModelCard for the layer names a card implies");
+            }
+            if (!t.shape().equals(e.getValue().shape())) {
+                throw new IllegalArgumentException("parameter '" + e.getKey() + "' has shape " + t.shape()
+                        + ", the card implies " + e.getValue().shape());
+            }
+        }
+        for (String key : actual.keySet()) {
+            if (!expected.containsKey(key)) {
+                throw new IllegalArgumentException("the model has parameter '" + key + "', which the card does not describe");
+            }
+        }
+    }
+
+    /** A Kiln file's keys are the model's paths. */
+    private static final NameMap KILN_PATHS = new NameMap() {
+        @Override
+        public Target target(String key) {
+            return Target.asIs(key);
+        }
+
+        @Override
+        public boolean isTop(String path) {
+            return false;
+        }
+
+        @Override
+        public String description() {
+            return "Kiln model file";
+        }
+    };
+}
