@@ -122,6 +122,52 @@ public interface Backend {
     void batchNormBackwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor var, double eps,
                                     Tensor dx, Tensor dgamma, Tensor dbeta);
 
+    // ------------------------------------------------------------------ fused kernels (optional)
+    // Each default composes the kernels above; a backend overrides one to save passes over memory. A ReLU after
+    // batch norm or a residual add is where ResNets spend most of their elementwise time.
+
+    /** z = relu(batch norm with batch statistics of x): {@link #batchNormForwardTraining}, then ReLU in place. */
+    default void batchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor z, Tensor runningMean,
+                                              Tensor runningVar, double momentum, double eps, Tensor saveMean,
+                                              Tensor saveInvStd) {
+        batchNormForwardTraining(x, gamma, beta, z, runningMean, runningVar, momentum, eps, saveMean, saveInvStd);
+        reluForward(z, z);
+    }
+
+    /** z = relu(batch norm of x with the given statistics). */
+    default void batchNormReluForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
+                                               double eps, Tensor z) {
+        batchNormForwardInference(x, gamma, beta, mean, var, eps, z);
+        reluForward(z, z);
+    }
+
+    /**
+     * Gradients of z = relu(batchNormTraining(x)) given its output z and dz: the ReLU's gate (dz where z > 0), then
+     * {@link #batchNormBackward}. dx, dgamma, dbeta are nullable.
+     */
+    default void batchNormReluBackward(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor saveMean,
+                                       Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        try (Tensor dy = Tensor.emptyLike(dz)) {
+            reluBackward(z, dz, dy);
+            batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        }
+    }
+
+    /** Gradients of z = relu(batchNormInference(x)) given z and dz. dx, dgamma, dbeta are nullable. */
+    default void batchNormReluBackwardInference(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor mean, Tensor var,
+                                                double eps, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        try (Tensor dy = Tensor.emptyLike(dz)) {
+            reluBackward(z, dz, dy);
+            batchNormBackwardInference(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
+        }
+    }
+
+    /** out = max(a + b, 0): the end of a residual block. Its gradient is {@link #reluBackward} of out. */
+    default void addRelu(Tensor a, Tensor b, Tensor out) {
+        add(a, b, out);
+        reluForward(out, out);
+    }
+
     // ------------------------------------------------------------------ pooling
 
     /** y = max over each window; padding acts as -infinity. */

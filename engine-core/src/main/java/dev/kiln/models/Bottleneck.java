@@ -55,10 +55,11 @@ public final class Bottleneck extends Layer {
 
     @Override
     protected Tensor call(Tensor x, Mode mode) {
-        Tensor out = Ops.relu(bn1.forward(conv1.forward(x, mode), mode));
-        out = Ops.relu(bn2.forward(conv2.forward(out, mode), mode));
+        // BatchNorm + ReLU and add + ReLU run as fused ops: same maths, fewer passes and activations.
+        Tensor out = bn1.forwardRelu(conv1.forward(x, mode), mode);
+        out = bn2.forwardRelu(conv2.forward(out, mode), mode);
         out = bn3.forward(conv3.forward(out, mode), mode);
         Tensor shortcut = downsample == null ? x : downsample.forward(x, mode);
-        return Ops.relu(Ops.add(out, shortcut));
+        return Ops.addRelu(out, shortcut);
     }
 }

@@ -29,12 +29,29 @@ public final class Ops {
         return BatchNormInferenceOp.apply(x, gamma, beta, mean, var, eps);
     }
 
+    /** relu(batchNormTraining(...)) as one fused op. */
+    public static Tensor batchNormReluTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+                                               Tensor runningVar, double momentum, double eps) {
+        return BatchNormTrainingOp.apply(x, gamma, beta, runningMean, runningVar, momentum, eps, true);
+    }
+
+    /** relu(batchNormInference(...)) as one fused op. */
+    public static Tensor batchNormReluInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
+                                                double eps) {
+        return BatchNormInferenceOp.apply(x, gamma, beta, mean, var, eps, true);
+    }
+
     public static Tensor relu(Tensor x) {
         return ReluOp.apply(x);
     }
 
     public static Tensor add(Tensor a, Tensor b) {
         return AddOp.apply(a, b);
+    }
+
+    /** relu(a + b) as one fused op: the end of a residual block. */
+    public static Tensor addRelu(Tensor a, Tensor b) {
+        return AddReluOp.apply(a, b);
     }
 
     public static Tensor maxPool2d(Tensor x, Pool2dSpec spec) {

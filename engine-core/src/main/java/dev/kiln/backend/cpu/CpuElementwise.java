@@ -45,6 +45,15 @@ final class CpuElementwise {
         });
     }
 
+    /** out = max(a + b, 0): a residual connection and its ReLU in one pass. */
+    static void addRelu(Tensor a, Tensor b, Tensor out) {
+        FloatBuffer x = CpuStorage.floats(a), y = CpuStorage.floats(b), z = CpuStorage.floats(out);
+        int xo = CpuStorage.offset(a), yo = CpuStorage.offset(b), zo = CpuStorage.offset(out);
+        ParallelLoops.forRange(Math.toIntExact(out.numel()), 1, (s, e) -> {
+            for (int i = s; i < e; i++) z.put(zo + i, Relu.forward(x.get(xo + i) + y.get(yo + i)));
+        });
+    }
+
     /** out = a * b. */
     static void mul(Tensor a, Tensor b, Tensor out) {
         FloatBuffer x = CpuStorage.floats(a), y = CpuStorage.floats(b), z = CpuStorage.floats(out);
@@ -79,10 +88,7 @@ final class CpuElementwise {
         FloatBuffer xb = CpuStorage.floats(x), yb = CpuStorage.floats(y);
         int xo = CpuStorage.offset(x), yo = CpuStorage.offset(y);
         ParallelLoops.forRange(Math.toIntExact(y.numel()), 1, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                float v = xb.get(xo + i);
-                yb.put(yo + i, v < 0f ? 0f : v);
-            }
+            for (int i = s; i < e; i++) yb.put(yo + i, Relu.forward(xb.get(xo + i)));
         });
     }
 
@@ -91,7 +97,7 @@ final class CpuElementwise {
         FloatBuffer yb = CpuStorage.floats(y), g = CpuStorage.floats(dy), d = CpuStorage.floats(dx);
         int yo = CpuStorage.offset(y), go = CpuStorage.offset(dy), dO = CpuStorage.offset(dx);
         ParallelLoops.forRange(Math.toIntExact(dx.numel()), 1, (s, e) -> {
-            for (int i = s; i < e; i++) d.put(dO + i, yb.get(yo + i) > 0f ? g.get(go + i) : 0f);
+            for (int i = s; i < e; i++) d.put(dO + i, Relu.gate(yb.get(yo + i), g.get(go + i)));
         });
     }
 
