@@ -65,6 +65,7 @@ public final class ProfilingBackend implements Backend {
         if (perKernel != null) perKernel.merge(StackWalker.getInstance().walk(f -> f.skip(1).findFirst().get().getMethodName()), dt, Long::sum);
     }
     java.util.Map<String, Long> perKernel = new java.util.TreeMap<>();
+    java.util.Map<String, Long> shapes = new java.util.TreeMap<>();
 
     private <T> T time(KernelFamily family, Supplier<T> kernel) {
         long t0 = System.nanoTime();
@@ -195,17 +196,23 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
+        long t0 = System.nanoTime();
         time(KernelFamily.CONV_FORWARD, () -> inner.conv2dForward(x, w, bias, y, spec));
+        shapes.merge("F " + x.shape() + " " + w.shape() + " s" + spec.strideH(), System.nanoTime() - t0, Long::sum);
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
+        long t0 = System.nanoTime();
         time(KernelFamily.CONV_BACKWARD_DATA, () -> inner.conv2dBackwardData(dy, w, dx, spec));
+        shapes.merge("D " + dx.shape() + " " + w.shape() + " s" + spec.strideH(), System.nanoTime() - t0, Long::sum);
     }
 
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
+        long t0 = System.nanoTime();
         time(KernelFamily.CONV_BACKWARD_FILTER, () -> inner.conv2dBackwardFilter(x, dy, dw, spec));
+        shapes.merge("W " + x.shape() + " " + dw.shape() + " s" + spec.strideH(), System.nanoTime() - t0, Long::sum);
     }
 
     // ------------------------------------------------------------------ batch normalization
@@ -241,18 +248,18 @@ public final class ProfilingBackend implements Backend {
     // ------------------------------------------------------------------ fused kernels
 
     @Override
-    public void batchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor z, Tensor runningMean,
-                                             Tensor runningVar, double momentum, double eps, Tensor saveMean,
-                                             Tensor saveInvStd) {
-        time(KernelFamily.BATCHNORM_FORWARD, () -> inner.batchNormReluForwardTraining(x, gamma, beta, z, runningMean,
-                runningVar, momentum, eps, saveMean, saveInvStd));
+    public void batchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor z,
+                                             Tensor runningMean, Tensor runningVar, double momentum, double eps,
+                                             Tensor saveMean, Tensor saveInvStd) {
+        time(KernelFamily.BATCHNORM_FORWARD, () -> inner.batchNormReluForwardTraining(x, gamma, beta, residual, z,
+                runningMean, runningVar, momentum, eps, saveMean, saveInvStd));
     }
 
     @Override
     public void batchNormReluForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
-                                              double eps, Tensor z) {
+                                              double eps, Tensor residual, Tensor z) {
         time(KernelFamily.BATCHNORM_FORWARD, () -> inner.batchNormReluForwardInference(x, gamma, beta, mean, var,
-                eps, z));
+                eps, residual, z));
     }
 
     @Override
@@ -267,11 +274,6 @@ public final class ProfilingBackend implements Backend {
                                                double eps, Tensor dx, Tensor dgamma, Tensor dbeta) {
         time(KernelFamily.BATCHNORM_BACKWARD, () -> inner.batchNormReluBackwardInference(x, z, dz, gamma, mean, var,
                 eps, dx, dgamma, dbeta));
-    }
-
-    @Override
-    public void addRelu(Tensor a, Tensor b, Tensor out) {
-        time(KernelFamily.ELEMENTWISE, () -> inner.addRelu(a, b, out));
     }
 
     // ------------------------------------------------------------------ pooling

@@ -123,27 +123,33 @@ public interface Backend {
                                     Tensor dx, Tensor dgamma, Tensor dbeta);
 
     // ------------------------------------------------------------------ fused kernels (optional)
-    // Each default composes the kernels above; a backend overrides one to save passes over memory. A ReLU after
-    // batch norm or a residual add is where ResNets spend most of their elementwise time.
+    // Each default composes the kernels above; a backend overrides one to save passes over memory. The ReLUs after
+    // batch norm and after a residual add are where ResNets spend most of their elementwise time and memory.
 
-    /** z = relu(batch norm with batch statistics of x): {@link #batchNormForwardTraining}, then ReLU in place. */
-    default void batchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor z, Tensor runningMean,
-                                              Tensor runningVar, double momentum, double eps, Tensor saveMean,
-                                              Tensor saveInvStd) {
+    /**
+     * z = relu(batch norm with batch statistics of x (+ residual)): {@link #batchNormForwardTraining}, then the
+     * residual add (when {@code residual} is not null) and the ReLU in place on z.
+     */
+    default void batchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor z,
+                                              Tensor runningMean, Tensor runningVar, double momentum, double eps,
+                                              Tensor saveMean, Tensor saveInvStd) {
         batchNormForwardTraining(x, gamma, beta, z, runningMean, runningVar, momentum, eps, saveMean, saveInvStd);
+        if (residual != null) add(z, residual, z);
         reluForward(z, z);
     }
 
-    /** z = relu(batch norm of x with the given statistics). */
+    /** z = relu(batch norm of x with the given statistics (+ residual, nullable)). */
     default void batchNormReluForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
-                                               double eps, Tensor z) {
+                                               double eps, Tensor residual, Tensor z) {
         batchNormForwardInference(x, gamma, beta, mean, var, eps, z);
+        if (residual != null) add(z, residual, z);
         reluForward(z, z);
     }
 
     /**
-     * Gradients of z = relu(batchNormTraining(x)) given its output z and dz: the ReLU's gate (dz where z > 0), then
-     * {@link #batchNormBackward}. dx, dgamma, dbeta are nullable.
+     * Gradients of z = relu(batchNormTraining(x) (+ residual)) with respect to x, gamma and beta, given the output z
+     * and dz: the ReLU's gate (dz where z > 0), then {@link #batchNormBackward}. The residual's gradient is the
+     * gate alone ({@link #reluBackward}). dx, dgamma, dbeta are nullable.
      */
     default void batchNormReluBackward(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor saveMean,
                                        Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
@@ -153,19 +159,13 @@ public interface Backend {
         }
     }
 
-    /** Gradients of z = relu(batchNormInference(x)) given z and dz. dx, dgamma, dbeta are nullable. */
+    /** As {@link #batchNormReluBackward} for inference-mode batch norm (constant statistics). */
     default void batchNormReluBackwardInference(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor mean, Tensor var,
                                                 double eps, Tensor dx, Tensor dgamma, Tensor dbeta) {
         try (Tensor dy = Tensor.emptyLike(dz)) {
             reluBackward(z, dz, dy);
             batchNormBackwardInference(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
         }
-    }
-
-    /** out = max(a + b, 0): the end of a residual block. Its gradient is {@link #reluBackward} of out. */
-    default void addRelu(Tensor a, Tensor b, Tensor out) {
-        add(a, b, out);
-        reluForward(out, out);
     }
 
     // ------------------------------------------------------------------ pooling

@@ -5,7 +5,6 @@ import dev.kiln.nn.Conv2D;
 import dev.kiln.nn.Layer;
 import dev.kiln.nn.Mode;
 import dev.kiln.nn.Sequential;
-import dev.kiln.ops.Ops;
 import dev.kiln.tensor.Tensor;
 
 /**
@@ -55,11 +54,10 @@ public final class Bottleneck extends Layer {
 
     @Override
     protected Tensor call(Tensor x, Mode mode) {
-        // BatchNorm + ReLU and add + ReLU run as fused ops: same maths, fewer passes and activations.
+        // relu(bn(.)) and relu(bn3(.) + shortcut) run as fused ops: same maths, fewer passes and activations.
+        Tensor shortcut = downsample == null ? x : downsample.forward(x, mode);
         Tensor out = bn1.forwardRelu(conv1.forward(x, mode), mode);
         out = bn2.forwardRelu(conv2.forward(out, mode), mode);
-        out = bn3.forward(conv3.forward(out, mode), mode);
-        Tensor shortcut = downsample == null ? x : downsample.forward(x, mode);
-        return Ops.addRelu(out, shortcut);
+        return bn3.forwardAddRelu(conv3.forward(out, mode), shortcut, mode);
     }
 }

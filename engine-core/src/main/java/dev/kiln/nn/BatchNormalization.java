@@ -50,7 +50,7 @@ public final class BatchNormalization extends Layer {
 
     @Override
     protected Tensor call(Tensor x, Mode mode) {
-        return normalize(x, mode, false);
+        return normalize(x, null, mode, false);
     }
 
     /**
@@ -58,19 +58,23 @@ public final class BatchNormalization extends Layer {
      * activation fewer to keep for backward, and one pass fewer over memory each way.
      */
     public Tensor forwardRelu(Tensor x, Mode mode) {
-        return ErrorContext.inLayer(path(), () -> normalize(x, mode, true));
+        return ErrorContext.inLayer(path(), () -> normalize(x, null, mode, true));
     }
 
-    private Tensor normalize(Tensor x, Mode mode, boolean relu) {
+    /** {@code relu(forward(x, mode) + residual)} as one fused op: the end of a ResNet block. */
+    public Tensor forwardAddRelu(Tensor x, Tensor residual, Mode mode) {
+        return ErrorContext.inLayer(path(), () -> normalize(x, residual, mode, true));
+    }
+
+    private Tensor normalize(Tensor x, Tensor residual, Mode mode, boolean relu) {
+        Tensor g = gamma.value(), b = beta.value(), mean = runningMean.value(), var = runningVar.value();
         if (usesBatchStatistics(mode)) {
             return relu
-                    ? Ops.batchNormReluTraining(x, gamma.value(), beta.value(), runningMean.value(),
-                            runningVar.value(), momentum, eps)
-                    : Ops.batchNormTraining(x, gamma.value(), beta.value(), runningMean.value(), runningVar.value(),
-                            momentum, eps);
+                    ? Ops.batchNormReluTraining(x, g, b, residual, mean, var, momentum, eps)
+                    : Ops.batchNormTraining(x, g, b, mean, var, momentum, eps);
         }
         return relu
-                ? Ops.batchNormReluInference(x, gamma.value(), beta.value(), runningMean.value(), runningVar.value(), eps)
-                : Ops.batchNormInference(x, gamma.value(), beta.value(), runningMean.value(), runningVar.value(), eps);
+                ? Ops.batchNormReluInference(x, g, b, residual, mean, var, eps)
+                : Ops.batchNormInference(x, g, b, mean, var, eps);
     }
 }

@@ -4,10 +4,12 @@ import dev.kiln.autograd.Node;
 import dev.kiln.tensor.Tensor;
 
 /**
- * Batch normalization with fixed statistics, optionally followed by a fused ReLU: evaluation, and any frozen
- * BatchNormalization layer (Keras semantics). The statistics are constants, so the backward pass is a per-channel
- * scale of dy (gated by the ReLU's output when fused), plus gradients for gamma and beta when they are trainable
- * (PyTorch's eval mode with requires_grad).
+ * Batch normalization with fixed statistics: evaluation, and any frozen BatchNormalization layer (Keras
+ * semantics). The statistics are constants, so the backward pass is a per-channel scale of dy, plus gradients for
+ * gamma and beta when they are trainable (PyTorch's eval mode with requires_grad).
+ *
+ * <p>Fused form ({@link #applyRelu}): {@code z = relu(bn(x) + residual)}, the residual optional; see
+ * {@link BatchNormTrainingOp}.
  */
 public final class BatchNormInferenceOp extends Node {
     private final Tensor x;
@@ -15,12 +17,12 @@ public final class BatchNormInferenceOp extends Node {
     private final Tensor mean;
     private final Tensor var;
     private final double eps;
-    /** The output when a ReLU is fused in, else null. */
+    /** The output z in the fused form, else null. */
     private final Tensor reluOutput;
 
-    private BatchNormInferenceOp(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps,
-                                 Tensor reluOutput) {
-        super(x, gamma, beta);
+    private BatchNormInferenceOp(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor mean, Tensor var,
+                                 double eps, Tensor reluOutput) {
+        super(x, gamma, beta, residual);
         this.x = x;
         this.gamma = gamma;
         this.mean = mean;
@@ -30,22 +32,28 @@ public final class BatchNormInferenceOp extends Node {
     }
 
     public static Tensor apply(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps) {
-        return apply(x, gamma, beta, mean, var, eps, false);
+        return run(x, gamma, beta, null, false, mean, var, eps);
     }
 
-    /** As {@link #apply(Tensor, Tensor, Tensor, Tensor, Tensor, double)}, then max(., 0) when {@code relu}. */
-    public static Tensor apply(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps,
-                               boolean relu) {
-        BatchNormTrainingOp.checkShapes(x.shape(), gamma.shape(), beta.shape());
+    /** relu(bn(x) + residual), {@code residual} nullable (then relu(bn(x))). */
+    public static Tensor applyRelu(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor mean, Tensor var,
+                                   double eps) {
+        return run(x, gamma, beta, residual, true, mean, var, eps);
+    }
+
+    private static Tensor run(Tensor x, Tensor gamma, Tensor beta, Tensor residual, boolean relu, Tensor mean,
+                              Tensor var, double eps) {
+        BatchNormTrainingOp.checkShapes(x.shape(), gamma.shape(), beta.shape(), residual);
         x = x.contiguous();
+        if (residual != null) residual = residual.contiguous();
         Tensor y = Tensor.emptyLike(x);
         if (relu) {
-            x.backend().batchNormReluForwardInference(x, gamma, beta, mean, var, eps, y);
+            x.backend().batchNormReluForwardInference(x, gamma, beta, mean, var, eps, residual, y);
         } else {
             x.backend().batchNormForwardInference(x, gamma, beta, mean, var, eps, y);
         }
-        if (!shouldRecord(x, gamma, beta)) return y;
-        return new BatchNormInferenceOp(x, gamma, beta, mean, var, eps, relu ? y : null).record(y);
+        if (!shouldRecord(x, gamma, beta, residual)) return y;
+        return new BatchNormInferenceOp(x, gamma, beta, residual, mean, var, eps, relu ? y : null).record(y);
     }
 
     @Override
@@ -60,9 +68,9 @@ public final class BatchNormInferenceOp extends Node {
         Tensor dbeta = needsGrad(2) ? Tensor.emptyLike(gamma) : null;
         if (reluOutput == null) {
             dy.backend().batchNormBackwardInference(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
-        } else {
-            dy.backend().batchNormReluBackwardInference(x, reluOutput, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
+            return new Tensor[]{dx, dgamma, dbeta, null};
         }
-        return new Tensor[]{dx, dgamma, dbeta};
+        dy.backend().batchNormReluBackwardInference(x, reluOutput, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
+        return new Tensor[]{dx, dgamma, dbeta, ResidualGradient.of(this, 3, reluOutput, dy)};
     }
 }

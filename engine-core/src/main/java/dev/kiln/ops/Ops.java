@@ -29,16 +29,19 @@ public final class Ops {
         return BatchNormInferenceOp.apply(x, gamma, beta, mean, var, eps);
     }
 
-    /** relu(batchNormTraining(...)) as one fused op. */
-    public static Tensor batchNormReluTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
-                                               Tensor runningVar, double momentum, double eps) {
-        return BatchNormTrainingOp.apply(x, gamma, beta, runningMean, runningVar, momentum, eps, true);
+    /**
+     * relu(batchNormTraining(x) + residual) as one fused op; {@code residual} is nullable (then relu(bn(x))). The
+     * fused form keeps neither the pre-ReLU tensor nor the sum alive.
+     */
+    public static Tensor batchNormReluTraining(Tensor x, Tensor gamma, Tensor beta, Tensor residual,
+                                               Tensor runningMean, Tensor runningVar, double momentum, double eps) {
+        return BatchNormTrainingOp.applyRelu(x, gamma, beta, residual, runningMean, runningVar, momentum, eps);
     }
 
-    /** relu(batchNormInference(...)) as one fused op. */
-    public static Tensor batchNormReluInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
-                                                double eps) {
-        return BatchNormInferenceOp.apply(x, gamma, beta, mean, var, eps, true);
+    /** relu(batchNormInference(x) + residual) as one fused op; {@code residual} is nullable. */
+    public static Tensor batchNormReluInference(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor mean,
+                                                Tensor var, double eps) {
+        return BatchNormInferenceOp.applyRelu(x, gamma, beta, residual, mean, var, eps);
     }
 
     public static Tensor relu(Tensor x) {
@@ -47,11 +50,6 @@ public final class Ops {
 
     public static Tensor add(Tensor a, Tensor b) {
         return AddOp.apply(a, b);
-    }
-
-    /** relu(a + b) as one fused op: the end of a residual block. */
-    public static Tensor addRelu(Tensor a, Tensor b) {
-        return AddReluOp.apply(a, b);
     }
 
     public static Tensor maxPool2d(Tensor x, Pool2dSpec spec) {

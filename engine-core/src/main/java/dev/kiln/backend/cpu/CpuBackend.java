@@ -227,14 +227,14 @@ public final class CpuBackend implements Backend {
     public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean,
                                          Tensor runningVar, double momentum, double eps, Tensor saveMean,
                                          Tensor saveInvStd) {
-        CpuBatchNorm.forwardTraining(x, gamma, beta, y, runningMean, runningVar, momentum, eps, saveMean, saveInvStd,
-                false);
+        CpuBatchNorm.forwardTraining(x, gamma, beta, null, y, runningMean, runningVar, momentum, eps, saveMean,
+                saveInvStd, false);
     }
 
     @Override
     public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps,
                                           Tensor y) {
-        CpuBatchNorm.forwardInference(x, gamma, beta, mean, var, eps, y, false);
+        CpuBatchNorm.forwardInference(x, gamma, beta, mean, var, eps, null, y, false);
     }
 
     @Override
@@ -252,17 +252,17 @@ public final class CpuBackend implements Backend {
     // ------------------------------------------------------------------ fused kernels
 
     @Override
-    public void batchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor z, Tensor runningMean,
-                                             Tensor runningVar, double momentum, double eps, Tensor saveMean,
-                                             Tensor saveInvStd) {
-        CpuBatchNorm.forwardTraining(x, gamma, beta, z, runningMean, runningVar, momentum, eps, saveMean, saveInvStd,
-                true);
+    public void batchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor z,
+                                             Tensor runningMean, Tensor runningVar, double momentum, double eps,
+                                             Tensor saveMean, Tensor saveInvStd) {
+        CpuBatchNorm.forwardTraining(x, gamma, beta, residual, z, runningMean, runningVar, momentum, eps, saveMean,
+                saveInvStd, true);
     }
 
     @Override
     public void batchNormReluForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
-                                              double eps, Tensor z) {
-        CpuBatchNorm.forwardInference(x, gamma, beta, mean, var, eps, z, true);
+                                              double eps, Tensor residual, Tensor z) {
+        CpuBatchNorm.forwardInference(x, gamma, beta, mean, var, eps, residual, z, true);
     }
 
     @Override
@@ -275,11 +275,6 @@ public final class CpuBackend implements Backend {
     public void batchNormReluBackwardInference(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor mean, Tensor var,
                                                double eps, Tensor dx, Tensor dgamma, Tensor dbeta) {
         CpuBatchNorm.backwardInference(x, z, dz, gamma, mean, var, eps, dx, dgamma, dbeta);
-    }
-
-    @Override
-    public void addRelu(Tensor a, Tensor b, Tensor out) {
-        CpuElementwise.addRelu(a, b, out);
     }
 
     // ------------------------------------------------------------------ pooling

@@ -57,13 +57,14 @@ final class CpuBatchNorm {
     }
 
     /**
-     * x, y (N, C, ...); gamma, beta, running*, save* (C). Running and save tensors are nullable. With {@code relu},
-     * y = max(normalized, 0).
+     * x, y, residual (N, C, ...); gamma, beta, running*, save* (C). Running and save tensors are nullable. With
+     * {@code relu}, y = max(normalized + residual, 0), the residual nullable; without, residual must be null.
      */
-    static void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
-                                double momentum, double eps, Tensor saveMean, Tensor saveInvStd, boolean relu) {
+    static void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor y, Tensor runningMean,
+                                Tensor runningVar, double momentum, double eps, Tensor saveMean, Tensor saveInvStd,
+                                boolean relu) {
         Layout l = Layout.of(x);
-        Buf xb = Buf.of(x), yb = Buf.of(y);
+        Buf xb = Buf.of(x), yb = Buf.of(y), rb = Buf.of(residual);
         Vec g = Vec.of(gamma), b = Vec.of(beta), rm = Vec.of(runningMean), rv = Vec.of(runningVar);
         Vec sm = Vec.of(saveMean), si = Vec.of(saveInvStd);
         long m = l.count();
@@ -84,10 +85,7 @@ final class CpuBatchNorm {
                 double invStd = 1.0 / Math.sqrt(var + eps);
                 float scale = (float) ((g == null ? 1 : g.get(c)) * invStd);
                 float bias = (float) ((b == null ? 0 : b.get(c)) - mean * scale);
-                for (int i = 0; i < l.n(); i++) {
-                    affine(xb.b(), xb.o() + l.start(i, c), yb.b(), yb.o() + l.start(i, c), l.plane(), scale, bias,
-                            relu);
-                }
+                for (int i = 0; i < l.n(); i++) affine(xb, yb, rb, l.start(i, c), l.plane(), scale, bias, relu);
                 if (sm != null) sm.put(c, mean);
                 if (si != null) si.put(c, invStd);
                 if (rm != null) rm.put(c, (1 - momentum) * rm.get(c) + momentum * mean);
@@ -99,21 +97,18 @@ final class CpuBatchNorm {
         });
     }
 
-    /** y = (x - mean) / sqrt(var + eps) * gamma + beta, then max(., 0) with {@code relu}. */
-    static void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps, Tensor y,
-                                 boolean relu) {
+    /** y = (x - mean) / sqrt(var + eps) * gamma + beta, then + residual (nullable) and max(., 0) with {@code relu}. */
+    static void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps,
+                                 Tensor residual, Tensor y, boolean relu) {
         Layout l = Layout.of(x);
-        Buf xb = Buf.of(x), yb = Buf.of(y);
+        Buf xb = Buf.of(x), yb = Buf.of(y), rb = Buf.of(residual);
         Vec g = Vec.of(gamma), b = Vec.of(beta), mu = Vec.of(mean), v = Vec.of(var);
         ParallelLoops.forRange(l.c(), l.count(), (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 double invStd = 1.0 / Math.sqrt(v.get(c) + eps);
                 float scale = (float) ((g == null ? 1 : g.get(c)) * invStd);
                 float bias = (float) ((b == null ? 0 : b.get(c)) - mu.get(c) * (double) scale);
-                for (int i = 0; i < l.n(); i++) {
-                    affine(xb.b(), xb.o() + l.start(i, c), yb.b(), yb.o() + l.start(i, c), l.plane(), scale, bias,
-                            relu);
-                }
+                for (int i = 0; i < l.n(); i++) affine(xb, yb, rb, l.start(i, c), l.plane(), scale, bias, relu);
             }
         });
     }
@@ -142,13 +137,21 @@ final class CpuBatchNorm {
         sums[1] = (q0 + q1) + (q2 + q3);
     }
 
-    /** y = x * scale + bias over one plane, then max(., 0) with {@code relu}. */
-    private static void affine(FloatBuffer x, int xs, FloatBuffer y, int ys, int length, float scale, float bias,
+    /** y = x * scale + bias over one plane, then + residual (nullable) and max(., 0) with {@code relu}. */
+    private static void affine(Buf x, Buf y, Buf residual, int start, int length, float scale, float bias,
                                boolean relu) {
-        if (relu) {
-            for (int j = 0; j < length; j++) y.put(ys + j, Relu.forward(x.get(xs + j) * scale + bias));
+        FloatBuffer xb = x.b(), yb = y.b();
+        int xs = x.o() + start, ys = y.o() + start;
+        if (residual != null) {
+            FloatBuffer rb = residual.b();
+            int rs = residual.o() + start;
+            for (int j = 0; j < length; j++) {
+                yb.put(ys + j, Relu.forward(xb.get(xs + j) * scale + bias + rb.get(rs + j)));
+            }
+        } else if (relu) {
+            for (int j = 0; j < length; j++) yb.put(ys + j, Relu.forward(xb.get(xs + j) * scale + bias));
         } else {
-            for (int j = 0; j < length; j++) y.put(ys + j, x.get(xs + j) * scale + bias);
+            for (int j = 0; j < length; j++) yb.put(ys + j, xb.get(xs + j) * scale + bias);
         }
     }
 

@@ -45,15 +45,6 @@ final class CpuElementwise {
         });
     }
 
-    /** out = max(a + b, 0): a residual connection and its ReLU in one pass. */
-    static void addRelu(Tensor a, Tensor b, Tensor out) {
-        FloatBuffer x = CpuStorage.floats(a), y = CpuStorage.floats(b), z = CpuStorage.floats(out);
-        int xo = CpuStorage.offset(a), yo = CpuStorage.offset(b), zo = CpuStorage.offset(out);
-        ParallelLoops.forRange(Math.toIntExact(out.numel()), 1, (s, e) -> {
-            for (int i = s; i < e; i++) z.put(zo + i, Relu.forward(x.get(xo + i) + y.get(yo + i)));
-        });
-    }
-
     /** out = a * b. */
     static void mul(Tensor a, Tensor b, Tensor out) {
         FloatBuffer x = CpuStorage.floats(a), y = CpuStorage.floats(b), z = CpuStorage.floats(out);
