@@ -264,16 +264,17 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public void batchNormReluBackward(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor saveMean,
-                                      Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+                                      Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dresidual) {
         time(KernelFamily.BATCHNORM_BACKWARD, () -> inner.batchNormReluBackward(x, z, dz, gamma, saveMean,
-                saveInvStd, dx, dgamma, dbeta));
+                saveInvStd, dx, dgamma, dbeta, dresidual));
     }
 
     @Override
     public void batchNormReluBackwardInference(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor mean, Tensor var,
-                                               double eps, Tensor dx, Tensor dgamma, Tensor dbeta) {
+                                               double eps, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                               Tensor dresidual) {
         time(KernelFamily.BATCHNORM_BACKWARD, () -> inner.batchNormReluBackwardInference(x, z, dz, gamma, mean, var,
-                eps, dx, dgamma, dbeta));
+                eps, dx, dgamma, dbeta, dresidual));
     }
 
     // ------------------------------------------------------------------ pooling

@@ -147,24 +147,27 @@ public interface Backend {
     }
 
     /**
-     * Gradients of z = relu(batchNormTraining(x) (+ residual)) with respect to x, gamma and beta, given the output z
-     * and dz: the ReLU's gate (dz where z > 0), then {@link #batchNormBackward}. The residual's gradient is the
-     * gate alone ({@link #reluBackward}). dx, dgamma, dbeta are nullable.
+     * Gradients of z = relu(batchNormTraining(x) (+ residual)) given the output z and dz: the ReLU's gate
+     * (dz where z > 0) is the residual's gradient {@code dresidual}, and {@link #batchNormBackward} of it gives dx,
+     * dgamma and dbeta. Every output is nullable.
      */
     default void batchNormReluBackward(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor saveMean,
-                                       Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+                                       Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dresidual) {
         try (Tensor dy = Tensor.emptyLike(dz)) {
             reluBackward(z, dz, dy);
             batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+            if (dresidual != null) copy(dy, dresidual);
         }
     }
 
     /** As {@link #batchNormReluBackward} for inference-mode batch norm (constant statistics). */
     default void batchNormReluBackwardInference(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor mean, Tensor var,
-                                                double eps, Tensor dx, Tensor dgamma, Tensor dbeta) {
+                                                double eps, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                                Tensor dresidual) {
         try (Tensor dy = Tensor.emptyLike(dz)) {
             reluBackward(z, dz, dy);
             batchNormBackwardInference(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
+            if (dresidual != null) copy(dy, dresidual);
         }
     }
 

@@ -70,7 +70,9 @@ public final class BatchNormInferenceOp extends Node {
             dy.backend().batchNormBackwardInference(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
             return new Tensor[]{dx, dgamma, dbeta, null};
         }
-        dy.backend().batchNormReluBackwardInference(x, reluOutput, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
-        return new Tensor[]{dx, dgamma, dbeta, ResidualGradient.of(this, 3, reluOutput, dy)};
+        Tensor dresidual = needsGrad(3) ? Tensor.emptyLike(dy) : null;
+        dy.backend().batchNormReluBackwardInference(x, reluOutput, dy, gamma, mean, var, eps, dx, dgamma, dbeta,
+                dresidual);
+        return new Tensor[]{dx, dgamma, dbeta, dresidual};
     }
 }

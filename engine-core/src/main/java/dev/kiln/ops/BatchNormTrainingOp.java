@@ -98,7 +98,9 @@ public final class BatchNormTrainingOp extends Node {
             dy.backend().batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
             return new Tensor[]{dx, dgamma, dbeta, null};
         }
-        dy.backend().batchNormReluBackward(x, reluOutput, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
-        return new Tensor[]{dx, dgamma, dbeta, ResidualGradient.of(this, 3, reluOutput, dy)};
+        Tensor dresidual = needsGrad(3) ? Tensor.emptyLike(dy) : null;
+        dy.backend().batchNormReluBackward(x, reluOutput, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta,
+                dresidual);
+        return new Tensor[]{dx, dgamma, dbeta, dresidual};
     }
 }

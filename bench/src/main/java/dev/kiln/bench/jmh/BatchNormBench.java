@@ -83,8 +83,8 @@ public class BatchNormBench {
         ref.batchNormReluForwardTraining(xs[1], gs[1], bs[1], rs[1], zr, null, null, 0.1, 1e-5, mr, sr);
         BenchData.requireClose("batch norm + residual + relu " + activation, zr, zf, 1e-5);
         Tensor dxf = BenchData.empty(b, 2, c, h, h), dxr = BenchData.empty(ref, 2, c, h, h);
-        b.batchNormReluBackward(xs[0], zf, dys[0], gs[0], mf, sf, dxf, null, null);
-        ref.batchNormReluBackward(xs[1], zr, dys[1], gs[1], mr, sr, dxr, null, null);
+        b.batchNormReluBackward(xs[0], zf, dys[0], gs[0], mf, sf, dxf, null, null, null);
+        ref.batchNormReluBackward(xs[1], zr, dys[1], gs[1], mr, sr, dxr, null, null, null);
         BenchData.requireClose("batch norm relu backward " + activation, dxr, dxf, 1e-4);
     }
 
@@ -116,7 +116,7 @@ public class BatchNormBench {
 
     @Benchmark
     public Tensor backwardRelu() {
-        b.batchNormReluBackward(x, y, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+        b.batchNormReluBackward(x, y, dy, gamma, mean, invStd, dx, dgamma, dbeta, residual);
         return dx;
     }
 

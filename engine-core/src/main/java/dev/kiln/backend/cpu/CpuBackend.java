@@ -240,13 +240,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
                                   Tensor dgamma, Tensor dbeta) {
-        CpuBatchNorm.backwardTraining(x, null, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        CpuBatchNorm.backwardTraining(x, null, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, null);
     }
 
     @Override
     public void batchNormBackwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor var, double eps,
                                            Tensor dx, Tensor dgamma, Tensor dbeta) {
-        CpuBatchNorm.backwardInference(x, null, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
+        CpuBatchNorm.backwardInference(x, null, dy, gamma, mean, var, eps, dx, dgamma, dbeta, null);
     }
 
     // ------------------------------------------------------------------ fused kernels
@@ -267,14 +267,15 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void batchNormReluBackward(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor saveMean,
-                                      Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
-        CpuBatchNorm.backwardTraining(x, z, dz, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+                                      Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dresidual) {
+        CpuBatchNorm.backwardTraining(x, z, dz, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, dresidual);
     }
 
     @Override
     public void batchNormReluBackwardInference(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor mean, Tensor var,
-                                               double eps, Tensor dx, Tensor dgamma, Tensor dbeta) {
-        CpuBatchNorm.backwardInference(x, z, dz, gamma, mean, var, eps, dx, dgamma, dbeta);
+                                               double eps, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                               Tensor dresidual) {
+        CpuBatchNorm.backwardInference(x, z, dz, gamma, mean, var, eps, dx, dgamma, dbeta, dresidual);
     }
 
     // ------------------------------------------------------------------ pooling

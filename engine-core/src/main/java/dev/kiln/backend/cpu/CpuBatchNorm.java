@@ -172,25 +172,27 @@ final class CpuBatchNorm {
     /**
      * Training-mode gradients: with xhat = (x - mean) * invStd and M = N * plane,
      * dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * invStd * (dy - dbeta / M - xhat * dgamma / M).
-     * With a fused ReLU (z its output, nullable otherwise), dy is first gated: dy where z > 0.
+     * With a fused ReLU (z its output, nullable otherwise), dy is first gated: dy where z > 0, and the gated dy is
+     * also the residual's gradient (dresidual, nullable).
      */
     static void backwardTraining(Tensor x, Tensor z, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
-                                 Tensor dx, Tensor dgamma, Tensor dbeta) {
-        backward(x, z, dy, gamma, Vec.of(saveMean), Vec.of(saveInvStd), Double.NaN, dx, dgamma, dbeta, true);
+                                 Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dresidual) {
+        backward(x, z, dy, gamma, Vec.of(saveMean), Vec.of(saveInvStd), Double.NaN, dx, dgamma, dbeta, dresidual,
+                true);
     }
 
     /** Inference-mode gradients (statistics constant): dx = dy * gamma * invStd, dy gated by z when z is given. */
     static void backwardInference(Tensor x, Tensor z, Tensor dy, Tensor gamma, Tensor mean, Tensor var, double eps,
-                                  Tensor dx, Tensor dgamma, Tensor dbeta) {
-        backward(x, z, dy, gamma, Vec.of(mean), Vec.of(var), eps, dx, dgamma, dbeta, false);
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dresidual) {
+        backward(x, z, dy, gamma, Vec.of(mean), Vec.of(var), eps, dx, dgamma, dbeta, dresidual, false);
     }
 
     /** stat2 is invStd (training) or var, turned into invStd with eps (inference). z is null without a ReLU. */
     private static void backward(Tensor x, Tensor z, Tensor dy, Tensor gamma, Vec mean, Vec stat2, double eps,
-                                 Tensor dx, Tensor dgamma, Tensor dbeta, boolean training) {
+                                 Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dresidual, boolean training) {
         Layout l = Layout.of(x);
         ChannelRows xr = ChannelRows.of(x, l), gr = ChannelRows.of(dy, l), zr = ChannelRows.of(z, l);
-        ChannelRows dxr = ChannelRows.of(dx, l);
+        ChannelRows dxr = ChannelRows.of(dx, l), drr = ChannelRows.of(dresidual, l);
         Vec g = Vec.of(gamma), dg = Vec.of(dgamma), db = Vec.of(dbeta);
         int m = l.count();
         ParallelLoops.forRange(l.c(), 4L * m, (c0, c1) -> {
@@ -203,6 +205,7 @@ final class CpuBatchNorm {
                 if (zr != null) {
                     zr.read(c, zs);
                     gate(zs, gs, m);
+                    if (drr != null) drr.write(c, gs);
                 }
                 boolean needX = training || dg != null;
                 if (needX) xr.read(c, xs);

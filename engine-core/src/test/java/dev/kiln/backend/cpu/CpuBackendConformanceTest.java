@@ -248,9 +248,12 @@ class CpuBackendConformanceTest {
                 check("bn relu train z " + name, z, BN_TOL);
                 check("bn relu running var " + name, rv, BN_TOL);
 
-                Pair dx = output(dims), dg = output(c), db = output(c);
-                cpu.batchNormReluBackward(x.cpu, z.cpu, dz.cpu, gamma.cpu, sm.cpu, si.cpu, dx.cpu, dg.cpu, db.cpu);
-                ref.batchNormReluBackward(x.ref, z.ref, dz.ref, gamma.ref, sm.ref, si.ref, dx.ref, dg.ref, db.ref);
+                Pair dx = output(dims), dg = output(c), db = output(c), dr = output(dims);
+                cpu.batchNormReluBackward(x.cpu, z.cpu, dz.cpu, gamma.cpu, sm.cpu, si.cpu, dx.cpu, dg.cpu, db.cpu,
+                        dr.cpu);
+                ref.batchNormReluBackward(x.ref, z.ref, dz.ref, gamma.ref, sm.ref, si.ref, dx.ref, dg.ref, db.ref,
+                        dr.ref);
+                check("bn relu dresidual " + name, dr, ELEMENT_TOL);
                 check("bn relu dx " + name, dx, BN_DX_TOL);
                 check("bn relu dgamma " + name, dg, BN_TOL);
                 check("bn relu dbeta " + name, db, BN_TOL);
@@ -262,9 +265,9 @@ class CpuBackendConformanceTest {
                         withResidual ? residual.ref : null, zi.ref);
                 check("bn relu inference z " + name, zi, BN_TOL);
                 cpu.batchNormReluBackwardInference(x.cpu, zi.cpu, dz.cpu, gamma.cpu, rm.cpu, rv.cpu, 1e-5, dx.cpu,
-                        dg.cpu, db.cpu);
+                        dg.cpu, db.cpu, null);
                 ref.batchNormReluBackwardInference(x.ref, zi.ref, dz.ref, gamma.ref, rm.ref, rv.ref, 1e-5, dx.ref,
-                        dg.ref, db.ref);
+                        dg.ref, db.ref, null);
                 check("bn relu inference dx " + name, dx, BN_TOL);
                 check("bn relu inference dgamma " + name, dg, BN_TOL);
                 check("bn relu inference dbeta " + name, db, BN_TOL);
