@@ -27,6 +27,7 @@ public final class ProfilingBackend implements Backend {
     private final Backend inner;
     private final long[] nanos = new long[KernelFamily.values().length];
     private final long[] calls = new long[KernelFamily.values().length];
+    private final Map<String, Long> perKernel = new java.util.TreeMap<>();
 
     public ProfilingBackend(Backend inner) {
         this.inner = inner;
@@ -40,6 +41,7 @@ public final class ProfilingBackend implements Backend {
     public void reset() {
         java.util.Arrays.fill(nanos, 0);
         java.util.Arrays.fill(calls, 0);
+        perKernel.clear();
     }
 
     /** Accumulated nanoseconds per family since the last {@link #reset()}. */
@@ -62,10 +64,15 @@ public final class ProfilingBackend implements Backend {
         long dt = System.nanoTime() - t0;
         nanos[family.ordinal()] += dt;
         calls[family.ordinal()]++;
-        if (perKernel != null) perKernel.merge(StackWalker.getInstance().walk(f -> f.skip(1).findFirst().get().getMethodName()), dt, Long::sum);
+        // The calling method (the overridden kernel) names the line in the per-kernel table.
+        String kernelName = StackWalker.getInstance().walk(f -> f.skip(1).findFirst().orElseThrow().getMethodName());
+        perKernel.merge(kernelName, dt, Long::sum);
     }
-    java.util.Map<String, Long> perKernel = new java.util.TreeMap<>();
-    java.util.Map<String, Long> shapes = new java.util.TreeMap<>();
+
+    /** Accumulated nanoseconds per kernel method since the last {@link #reset()}. */
+    public Map<String, Long> nanosByKernel() {
+        return new java.util.TreeMap<>(perKernel);
+    }
 
     private <T> T time(KernelFamily family, Supplier<T> kernel) {
         long t0 = System.nanoTime();
@@ -196,23 +203,17 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
-        long t0 = System.nanoTime();
         time(KernelFamily.CONV_FORWARD, () -> inner.conv2dForward(x, w, bias, y, spec));
-        shapes.merge("F " + x.shape() + " " + w.shape() + " s" + spec.strideH(), System.nanoTime() - t0, Long::sum);
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
-        long t0 = System.nanoTime();
         time(KernelFamily.CONV_BACKWARD_DATA, () -> inner.conv2dBackwardData(dy, w, dx, spec));
-        shapes.merge("D " + dx.shape() + " " + w.shape() + " s" + spec.strideH(), System.nanoTime() - t0, Long::sum);
     }
 
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
-        long t0 = System.nanoTime();
         time(KernelFamily.CONV_BACKWARD_FILTER, () -> inner.conv2dBackwardFilter(x, dy, dw, spec));
-        shapes.merge("W " + x.shape() + " " + dw.shape() + " s" + spec.strideH(), System.nanoTime() - t0, Long::sum);
     }
 
     // ------------------------------------------------------------------ batch normalization

@@ -94,8 +94,9 @@ public final class ResNetBench implements Callable<Integer> {
         for (BenchCase c : selected) {
             CaseResult r = run(c, backend, used, profiler, threadCount);
             text.print(r.toText());
-            if (profiler != null) profiler.perKernel.forEach((k, v) -> text.printf("      %-30s %9.1f ms/step%n", k, v / 1e6 / steps));
-            if (profiler != null) profiler.shapes.forEach((k, v) -> text.printf("      %-60s %9.1f ms/step%n", k, v / 1e6 / steps));
+            if (profiler != null) {
+                profiler.nanosByKernel().forEach((k, ns) -> text.printf("      %-30s %9.1f ms/step%n", k, ns / 1e6 / steps));
+            }
             if (json) System.out.println(r.toJson());
         }
         return 0;
@@ -110,7 +111,7 @@ public final class ResNetBench implements Callable<Integer> {
         double[] ms = new double[steps];
         try (Workload w = c.build(used, batch)) {
             for (int i = 0; i < warmup; i++) w.step();
-            if (profiler != null) { profiler.reset(); profiler.perKernel.clear(); profiler.shapes.clear(); }
+            if (profiler != null) profiler.reset();
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
                 w.step();
