@@ -122,6 +122,55 @@ public interface Backend {
     void batchNormBackwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor var, double eps,
                                     Tensor dx, Tensor dgamma, Tensor dbeta);
 
+    // ------------------------------------------------------------------ fused kernels (optional)
+    // Each default composes the kernels above; a backend overrides one to save passes over memory. The ReLUs after
+    // batch norm and after a residual add are where ResNets spend most of their elementwise time and memory.
+
+    /**
+     * z = relu(batch norm with batch statistics of x (+ residual)): {@link #batchNormForwardTraining}, then the
+     * residual add (when {@code residual} is not null) and the ReLU in place on z.
+     */
+    default void batchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor z,
+                                              Tensor runningMean, Tensor runningVar, double momentum, double eps,
+                                              Tensor saveMean, Tensor saveInvStd) {
+        batchNormForwardTraining(x, gamma, beta, z, runningMean, runningVar, momentum, eps, saveMean, saveInvStd);
+        if (residual != null) add(z, residual, z);
+        reluForward(z, z);
+    }
+
+    /** z = relu(batch norm of x with the given statistics (+ residual, nullable)). */
+    default void batchNormReluForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
+                                               double eps, Tensor residual, Tensor z) {
+        batchNormForwardInference(x, gamma, beta, mean, var, eps, z);
+        if (residual != null) add(z, residual, z);
+        reluForward(z, z);
+    }
+
+    /**
+     * Gradients of z = relu(batchNormTraining(x) (+ residual)) given the output z and dz: the ReLU's gate
+     * (dz where z > 0) is the residual's gradient {@code dresidual}, and {@link #batchNormBackward} of it gives dx,
+     * dgamma and dbeta. Every output is nullable.
+     */
+    default void batchNormReluBackward(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor saveMean,
+                                       Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dresidual) {
+        try (Tensor dy = Tensor.emptyLike(dz)) {
+            reluBackward(z, dz, dy);
+            batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+            if (dresidual != null) copy(dy, dresidual);
+        }
+    }
+
+    /** As {@link #batchNormReluBackward} for inference-mode batch norm (constant statistics). */
+    default void batchNormReluBackwardInference(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor mean, Tensor var,
+                                                double eps, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                                Tensor dresidual) {
+        try (Tensor dy = Tensor.emptyLike(dz)) {
+            reluBackward(z, dz, dy);
+            batchNormBackwardInference(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
+            if (dresidual != null) copy(dy, dresidual);
+        }
+    }
+
     // ------------------------------------------------------------------ pooling
 
     /** y = max over each window; padding acts as -infinity. */

@@ -5,7 +5,6 @@ import dev.kiln.nn.Conv2D;
 import dev.kiln.nn.Layer;
 import dev.kiln.nn.Mode;
 import dev.kiln.nn.Sequential;
-import dev.kiln.ops.Ops;
 import dev.kiln.tensor.Tensor;
 
 /**
@@ -55,10 +54,10 @@ public final class Bottleneck extends Layer {
 
     @Override
     protected Tensor call(Tensor x, Mode mode) {
-        Tensor out = Ops.relu(bn1.forward(conv1.forward(x, mode), mode));
-        out = Ops.relu(bn2.forward(conv2.forward(out, mode), mode));
-        out = bn3.forward(conv3.forward(out, mode), mode);
+        // relu(bn(.)) and relu(bn3(.) + shortcut) run as fused ops: same maths, fewer passes and activations.
         Tensor shortcut = downsample == null ? x : downsample.forward(x, mode);
-        return Ops.relu(Ops.add(out, shortcut));
+        Tensor out = bn1.forwardRelu(conv1.forward(x, mode), mode);
+        out = bn2.forwardRelu(conv2.forward(out, mode), mode);
+        return bn3.forwardAddRelu(conv3.forward(out, mode), shortcut, mode);
     }
 }

@@ -66,7 +66,7 @@ public final class ResNet50 extends Layer {
 
     /** The stem: conv1, bn1, ReLU, max pool. Output (N, 64, H/4, W/4). */
     public Tensor stem(Tensor x, Mode mode) {
-        return maxpool.forward(Ops.relu(bn1.forward(conv1.forward(x, mode), mode)), mode);
+        return maxpool.forward(bn1.forwardRelu(conv1.forward(x, mode), mode), mode);
     }
 
     /** Stage {@code index} (1 to 4), for reading intermediate activations. */

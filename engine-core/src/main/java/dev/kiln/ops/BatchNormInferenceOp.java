@@ -7,6 +7,9 @@ import dev.kiln.tensor.Tensor;
  * Batch normalization with fixed statistics: evaluation, and any frozen BatchNormalization layer (Keras
  * semantics). The statistics are constants, so the backward pass is a per-channel scale of dy, plus gradients for
  * gamma and beta when they are trainable (PyTorch's eval mode with requires_grad).
+ *
+ * <p>Fused form ({@link #applyRelu}): {@code z = relu(bn(x) + residual)}, the residual optional; see
+ * {@link BatchNormTrainingOp}.
  */
 public final class BatchNormInferenceOp extends Node {
     private final Tensor x;
@@ -14,27 +17,48 @@ public final class BatchNormInferenceOp extends Node {
     private final Tensor mean;
     private final Tensor var;
     private final double eps;
+    /** The output z in the fused form, else null. */
+    private final Tensor reluOutput;
 
-    private BatchNormInferenceOp(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps) {
-        super(x, gamma, beta);
+    private BatchNormInferenceOp(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor mean, Tensor var,
+                                 double eps, Tensor reluOutput) {
+        super(x, gamma, beta, residual);
         this.x = x;
         this.gamma = gamma;
         this.mean = mean;
         this.var = var;
         this.eps = eps;
+        this.reluOutput = reluOutput;
     }
 
     public static Tensor apply(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps) {
-        BatchNormTrainingOp.checkShapes(x.shape(), gamma.shape(), beta.shape());
+        return run(x, gamma, beta, null, false, mean, var, eps);
+    }
+
+    /** relu(bn(x) + residual), {@code residual} nullable (then relu(bn(x))). */
+    public static Tensor applyRelu(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor mean, Tensor var,
+                                   double eps) {
+        return run(x, gamma, beta, residual, true, mean, var, eps);
+    }
+
+    private static Tensor run(Tensor x, Tensor gamma, Tensor beta, Tensor residual, boolean relu, Tensor mean,
+                              Tensor var, double eps) {
+        BatchNormTrainingOp.checkShapes(x.shape(), gamma.shape(), beta.shape(), residual);
         x = x.contiguous();
+        if (residual != null) residual = residual.contiguous();
         Tensor y = Tensor.emptyLike(x);
-        x.backend().batchNormForwardInference(x, gamma, beta, mean, var, eps, y);
-        return shouldRecord(x, gamma, beta) ? new BatchNormInferenceOp(x, gamma, beta, mean, var, eps).record(y) : y;
+        if (relu) {
+            x.backend().batchNormReluForwardInference(x, gamma, beta, mean, var, eps, residual, y);
+        } else {
+            x.backend().batchNormForwardInference(x, gamma, beta, mean, var, eps, y);
+        }
+        if (!shouldRecord(x, gamma, beta, residual)) return y;
+        return new BatchNormInferenceOp(x, gamma, beta, residual, mean, var, eps, relu ? y : null).record(y);
     }
 
     @Override
     public String name() {
-        return "batch_norm_inference";
+        return reluOutput == null ? "batch_norm_inference" : "batch_norm_relu_inference";
     }
 
     @Override
@@ -42,7 +66,13 @@ public final class BatchNormInferenceOp extends Node {
         Tensor dx = needsGrad(0) ? Tensor.emptyLike(x) : null;
         Tensor dgamma = needsGrad(1) ? Tensor.emptyLike(gamma) : null;
         Tensor dbeta = needsGrad(2) ? Tensor.emptyLike(gamma) : null;
-        dy.backend().batchNormBackwardInference(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
-        return new Tensor[]{dx, dgamma, dbeta};
+        if (reluOutput == null) {
+            dy.backend().batchNormBackwardInference(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
+            return new Tensor[]{dx, dgamma, dbeta, null};
+        }
+        Tensor dresidual = needsGrad(3) ? Tensor.emptyLike(dy) : null;
+        dy.backend().batchNormReluBackwardInference(x, reluOutput, dy, gamma, mean, var, eps, dx, dgamma, dbeta,
+                dresidual);
+        return new Tensor[]{dx, dgamma, dbeta, dresidual};
     }
 }

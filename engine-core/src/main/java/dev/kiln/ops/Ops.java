@@ -29,6 +29,21 @@ public final class Ops {
         return BatchNormInferenceOp.apply(x, gamma, beta, mean, var, eps);
     }
 
+    /**
+     * relu(batchNormTraining(x) + residual) as one fused op; {@code residual} is nullable (then relu(bn(x))). The
+     * fused form keeps neither the pre-ReLU tensor nor the sum alive.
+     */
+    public static Tensor batchNormReluTraining(Tensor x, Tensor gamma, Tensor beta, Tensor residual,
+                                               Tensor runningMean, Tensor runningVar, double momentum, double eps) {
+        return BatchNormTrainingOp.applyRelu(x, gamma, beta, residual, runningMean, runningVar, momentum, eps);
+    }
+
+    /** relu(batchNormInference(x) + residual) as one fused op; {@code residual} is nullable. */
+    public static Tensor batchNormReluInference(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor mean,
+                                                Tensor var, double eps) {
+        return BatchNormInferenceOp.applyRelu(x, gamma, beta, residual, mean, var, eps);
+    }
+
     public static Tensor relu(Tensor x) {
         return ReluOp.apply(x);
     }

@@ -51,6 +51,15 @@ public final class CpuBackend implements Backend {
         return new CpuStorage(this, allocator, dtype, numel);
     }
 
+    /**
+     * CPU memory whose tensors report {@code owner} as their backend, so that ops route every kernel call on them
+     * through {@code owner}: a decorator such as a profiler that forwards to this backend. The kernels here
+     * accept such tensors as their own.
+     */
+    public Storage allocateOwnedBy(Backend owner, DType dtype, long numel) {
+        return new CpuStorage(owner, allocator, dtype, numel);
+    }
+
     /** Bytes held by live tensors (rounded to the allocator's size classes). */
     public long allocatedBytes() {
         return allocator.allocatedBytes();
@@ -218,25 +227,55 @@ public final class CpuBackend implements Backend {
     public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean,
                                          Tensor runningVar, double momentum, double eps, Tensor saveMean,
                                          Tensor saveInvStd) {
-        CpuBatchNorm.forwardTraining(x, gamma, beta, y, runningMean, runningVar, momentum, eps, saveMean, saveInvStd);
+        CpuBatchNorm.forwardTraining(x, gamma, beta, null, y, runningMean, runningVar, momentum, eps, saveMean,
+                saveInvStd, false);
     }
 
     @Override
     public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps,
                                           Tensor y) {
-        CpuBatchNorm.forwardInference(x, gamma, beta, mean, var, eps, y);
+        CpuBatchNorm.forwardInference(x, gamma, beta, mean, var, eps, null, y, false);
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
                                   Tensor dgamma, Tensor dbeta) {
-        CpuBatchNorm.backwardTraining(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        CpuBatchNorm.backwardTraining(x, null, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, null);
     }
 
     @Override
     public void batchNormBackwardInference(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor var, double eps,
                                            Tensor dx, Tensor dgamma, Tensor dbeta) {
-        CpuBatchNorm.backwardInference(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta);
+        CpuBatchNorm.backwardInference(x, null, dy, gamma, mean, var, eps, dx, dgamma, dbeta, null);
+    }
+
+    // ------------------------------------------------------------------ fused kernels
+
+    @Override
+    public void batchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor z,
+                                             Tensor runningMean, Tensor runningVar, double momentum, double eps,
+                                             Tensor saveMean, Tensor saveInvStd) {
+        CpuBatchNorm.forwardTraining(x, gamma, beta, residual, z, runningMean, runningVar, momentum, eps, saveMean,
+                saveInvStd, true);
+    }
+
+    @Override
+    public void batchNormReluForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
+                                              double eps, Tensor residual, Tensor z) {
+        CpuBatchNorm.forwardInference(x, gamma, beta, mean, var, eps, residual, z, true);
+    }
+
+    @Override
+    public void batchNormReluBackward(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor saveMean,
+                                      Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dresidual) {
+        CpuBatchNorm.backwardTraining(x, z, dz, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, dresidual);
+    }
+
+    @Override
+    public void batchNormReluBackwardInference(Tensor x, Tensor z, Tensor dz, Tensor gamma, Tensor mean, Tensor var,
+                                               double eps, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                               Tensor dresidual) {
+        CpuBatchNorm.backwardInference(x, z, dz, gamma, mean, var, eps, dx, dgamma, dbeta, dresidual);
     }
 
     // ------------------------------------------------------------------ pooling

@@ -79,10 +79,7 @@ final class CpuElementwise {
         FloatBuffer xb = CpuStorage.floats(x), yb = CpuStorage.floats(y);
         int xo = CpuStorage.offset(x), yo = CpuStorage.offset(y);
         ParallelLoops.forRange(Math.toIntExact(y.numel()), 1, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                float v = xb.get(xo + i);
-                yb.put(yo + i, v < 0f ? 0f : v);
-            }
+            for (int i = s; i < e; i++) yb.put(yo + i, Relu.forward(xb.get(xo + i)));
         });
     }
 
@@ -91,7 +88,7 @@ final class CpuElementwise {
         FloatBuffer yb = CpuStorage.floats(y), g = CpuStorage.floats(dy), d = CpuStorage.floats(dx);
         int yo = CpuStorage.offset(y), go = CpuStorage.offset(dy), dO = CpuStorage.offset(dx);
         ParallelLoops.forRange(Math.toIntExact(dx.numel()), 1, (s, e) -> {
-            for (int i = s; i < e; i++) d.put(dO + i, yb.get(yo + i) > 0f ? g.get(go + i) : 0f);
+            for (int i = s; i < e; i++) d.put(dO + i, Relu.gate(yb.get(yo + i), g.get(go + i)));
         });
     }
 

@@ -10,30 +10,51 @@ final class CpuOptimizers {
     private CpuOptimizers() {
     }
 
+    /** Elements per chunk staged in heap arrays: four chunks of 16 KB stay in L1/L2 while they are updated. */
+    private static final int CHUNK = 4096;
+
     /**
      * torch.optim.Adam / AdamW: g += wd * p (Adam) or p *= 1 - lr * wd (AdamW); m = b1 m + (1 - b1) g;
      * v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+     *
+     * <p>The update is memory-bound (four tensors read, three written), so chunks of each are copied into heap
+     * arrays, where C2 vectorizes the loop, and the per-element maths is float; the per-step constants are computed
+     * in double.
      */
     static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, AdamConfig cfg) {
         FloatBuffer pb = CpuStorage.floats(param), gb = CpuStorage.floats(grad);
         FloatBuffer mb = CpuStorage.floats(m), vb = CpuStorage.floats(v);
         int po = CpuStorage.offset(param), go = CpuStorage.offset(grad);
         int mo = CpuStorage.offset(m), vo = CpuStorage.offset(v);
-        double lr = cfg.lr(), b1 = cfg.beta1(), b2 = cfg.beta2(), eps = cfg.eps(), wd = cfg.weightDecay();
-        double stepSize = lr / (1 - Math.pow(b1, cfg.step()));
-        double sqrtBc2 = Math.sqrt(1 - Math.pow(b2, cfg.step()));
-        double decay = cfg.decoupled() ? 1 - lr * wd : 1;
-        double l2 = cfg.decoupled() ? 0 : wd;
-        ParallelLoops.forRange(Math.toIntExact(param.numel()), 8, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                double p = pb.get(po + i);
-                double g = gb.get(go + i) + l2 * p;
-                p *= decay;
-                double mi = b1 * mb.get(mo + i) + (1 - b1) * g;
-                double vi = b2 * vb.get(vo + i) + (1 - b2) * g * g;
-                mb.put(mo + i, (float) mi);
-                vb.put(vo + i, (float) vi);
-                pb.put(po + i, (float) (p - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + eps)));
+        double lr = cfg.lr(), wd = cfg.weightDecay();
+        // 1 - beta in double first, as torch does (1 - 0.999f in float is off by 5e-5 relative).
+        float b1 = (float) cfg.beta1(), b2 = (float) cfg.beta2(), eps = (float) cfg.eps();
+        float oneMinusB1 = (float) (1 - cfg.beta1()), oneMinusB2 = (float) (1 - cfg.beta2());
+        float stepSize = (float) (lr / (1 - Math.pow(cfg.beta1(), cfg.step())));
+        float invSqrtBc2 = (float) (1 / Math.sqrt(1 - Math.pow(cfg.beta2(), cfg.step())));
+        float decay = (float) (cfg.decoupled() ? 1 - lr * wd : 1);
+        float l2 = (float) (cfg.decoupled() ? 0 : wd);
+        int n = Math.toIntExact(param.numel());
+        int chunks = (n + CHUNK - 1) / CHUNK;
+        ParallelLoops.forRange(chunks, 8L * CHUNK, (c0, c1) -> {
+            float[] p = new float[CHUNK], g = new float[CHUNK], mm = new float[CHUNK], vv = new float[CHUNK];
+            for (int c = c0; c < c1; c++) {
+                int from = c * CHUNK, len = Math.min(CHUNK, n - from);
+                pb.get(po + from, p, 0, len);
+                gb.get(go + from, g, 0, len);
+                mb.get(mo + from, mm, 0, len);
+                vb.get(vo + from, vv, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float gi = g[i] + l2 * p[i];
+                    float mi = b1 * mm[i] + oneMinusB1 * gi;
+                    float vi = b2 * vv[i] + oneMinusB2 * gi * gi;
+                    mm[i] = mi;
+                    vv[i] = vi;
+                    p[i] = p[i] * decay - stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + eps);
+                }
+                pb.put(po + from, p, 0, len);
+                mb.put(mo + from, mm, 0, len);
+                vb.put(vo + from, vv, 0, len);
             }
         });
     }

@@ -1,5 +1,6 @@
 package dev.kiln.backend.cpu;
 
+import dev.kiln.backend.Backend;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Storage;
 import dev.kiln.tensor.Tensor;
@@ -22,8 +23,9 @@ final class CpuStorage extends Storage {
     private final FloatBuffer floats;
     private final IntBuffer ints;
 
-    CpuStorage(CpuBackend backend, CachingAllocator allocator, DType dtype, long numel) {
-        super(backend, dtype, numel);
+    /** @param owner the backend its tensors report: the CPU backend, or a decorator around it (a profiler) */
+    CpuStorage(Backend owner, CachingAllocator allocator, DType dtype, long numel) {
+        super(owner, dtype, numel);
         if (dtype == DType.F64) {
             throw new UnsupportedOperationException("the cpu backend computes in float32 only; "
                     + "use the reference backend for float64 (gradient checks)");

@@ -230,6 +230,57 @@ class CpuBackendConformanceTest {
         }
     }
 
+    /** The fused BN + (residual) + ReLU kernels against the reference backend's default composition. */
+    @Test
+    void fusedBatchNormReluMatchesReference() {
+        for (int[] dims : new int[][]{{4, 8, 7, 7}, {3, 5, 4, 6}}) {
+            int c = dims[1];
+            for (boolean withResidual : new boolean[]{false, true}) {
+                String name = Arrays.toString(dims) + (withResidual ? " + residual" : "");
+                Pair x = random(dims), dz = random(dims), gamma = random(c), beta = random(c);
+                Pair residual = withResidual ? random(dims) : null;
+                Pair rm = random(c), rv = pair(positive(c), c);
+                Pair z = output(dims), sm = output(c), si = output(c);
+                cpu.batchNormReluForwardTraining(x.cpu, gamma.cpu, beta.cpu, withResidual ? residual.cpu : null, z.cpu,
+                        rm.cpu, rv.cpu, 0.1, 1e-5, sm.cpu, si.cpu);
+                ref.batchNormReluForwardTraining(x.ref, gamma.ref, beta.ref, withResidual ? residual.ref : null, z.ref,
+                        rm.ref, rv.ref, 0.1, 1e-5, sm.ref, si.ref);
+                check("bn relu train z " + name, z, BN_TOL);
+                check("bn relu running var " + name, rv, BN_TOL);
+
+                Pair dx = output(dims), dg = output(c), db = output(c), dr = output(dims);
+                cpu.batchNormReluBackward(x.cpu, z.cpu, dz.cpu, gamma.cpu, sm.cpu, si.cpu, dx.cpu, dg.cpu, db.cpu,
+                        dr.cpu);
+                ref.batchNormReluBackward(x.ref, z.ref, dz.ref, gamma.ref, sm.ref, si.ref, dx.ref, dg.ref, db.ref,
+                        dr.ref);
+                check("bn relu dresidual " + name, dr, ELEMENT_TOL);
+                check("bn relu dx " + name, dx, BN_DX_TOL);
+                check("bn relu dgamma " + name, dg, BN_TOL);
+                check("bn relu dbeta " + name, db, BN_TOL);
+
+                Pair zi = output(dims);
+                cpu.batchNormReluForwardInference(x.cpu, gamma.cpu, beta.cpu, rm.cpu, rv.cpu, 1e-5,
+                        withResidual ? residual.cpu : null, zi.cpu);
+                ref.batchNormReluForwardInference(x.ref, gamma.ref, beta.ref, rm.ref, rv.ref, 1e-5,
+                        withResidual ? residual.ref : null, zi.ref);
+                check("bn relu inference z " + name, zi, BN_TOL);
+                cpu.batchNormReluBackwardInference(x.cpu, zi.cpu, dz.cpu, gamma.cpu, rm.cpu, rv.cpu, 1e-5, dx.cpu,
+                        dg.cpu, db.cpu, null);
+                ref.batchNormReluBackwardInference(x.ref, zi.ref, dz.ref, gamma.ref, rm.ref, rv.ref, 1e-5, dx.ref,
+                        dg.ref, db.ref, null);
+                check("bn relu inference dx " + name, dx, BN_TOL);
+                check("bn relu inference dgamma " + name, dg, BN_TOL);
+                check("bn relu inference dbeta " + name, db, BN_TOL);
+            }
+        }
+    }
+
+    private float[] positive(int n) {
+        float[] v = TestTensors.random(rng, n);
+        for (int i = 0; i < n; i++) v[i] = Math.abs(v[i]) + 0.5f;
+        return v;
+    }
+
     // ------------------------------------------------------------------ pooling
 
     @Test
