@@ -66,15 +66,16 @@ class FrozenBackboneCostTest {
         model.layer("backbone").setTrainable(false);
         model.layer("backbone.2").setTrainable(true);
         int nodes = backwardNodes(model);
-        // the head's 5 (with the flatten now), plus the block: 3 convs, 3 BNs, 2 inner ReLUs, downsample conv + BN, add, final ReLU = 12
-        assertEquals(5 + 12, nodes);
+        // the head's 5 (with the flatten now), plus the block's 8: three convs, two fused BN+ReLU, the fused
+        // BN + residual add + ReLU, and the downsample's conv and BN
+        assertEquals(5 + 8, nodes);
         assertNull(model.layer("backbone.1").weights().get(0).grad());
     }
 
     @Test
     void everythingTrainableRunsEveryNode() {
         Sequential model = model();
-        // + first conv (1) + identity-shape block 1 has a downsample too (8 -> 16 channels): 12
-        assertEquals(5 + 12 + 12 + 1, backwardNodes(model));
+        // + the first conv, + the first block's 8 (it has a downsample too: 8 -> 16 channels)
+        assertEquals(5 + 8 + 8 + 1, backwardNodes(model));
     }
 }

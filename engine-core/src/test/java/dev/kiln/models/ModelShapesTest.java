@@ -56,8 +56,9 @@ class ModelShapesTest {
         Tensor wrong = Tensor.zeros(dev.kiln.backend.Backends.defaultBackend(), dev.kiln.tensor.DType.F32, Shape.of(1, 64, 56, 56));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> m.layer("layer1.0").forward(Tensor.zeros(wrong.backend(), wrong.dtype(), Shape.of(1, 32, 8, 8)), Mode.EVAL));
-        assertEquals("conv2d: input has 32 channels, weight expects 64 (input (1, 32, 8, 8), weight (64, 64, 1, 1))"
-                + " (layer 'layer1.0.conv1')", e.getMessage());
+        // The block computes its shortcut first, so the downsample conv is the first to see the input.
+        assertEquals("conv2d: input has 32 channels, weight expects 64 (input (1, 32, 8, 8), weight (256, 64, 1, 1))"
+                + " (layer 'layer1.0.downsample.0')", e.getMessage());
         IllegalArgumentException dense = assertThrows(IllegalArgumentException.class,
                 () -> m.layer("fc").forward(Tensor.zeros(wrong.backend(), wrong.dtype(), Shape.of(2, 100)), Mode.EVAL));
         assertEquals("linear: input has 100 features, weight expects 2048 (input (2, 100), weight (1000, 2048)) (layer 'fc')",
