@@ -1,0 +1,62 @@
+package dev.kiln.trainer;
+
+import org.knowm.xchart.AnnotationLine;
+import org.knowm.xchart.AnnotationText;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/** {@code accuracy.png} and {@code loss.png}: train and val curves per epoch, the start of fine-tuning marked. */
+public final class Plots {
+    static {
+        System.setProperty("java.awt.headless", "true"); // no display on servers and CI
+    }
+
+    private Plots() {
+    }
+
+    public static void write(History history, Path outDir) throws IOException {
+        chart(history, "accuracy", EpochRecord::accuracy, EpochRecord::valAccuracy, outDir.resolve("accuracy.png"));
+        chart(history, "loss", EpochRecord::loss, EpochRecord::valLoss, outDir.resolve("loss.png"));
+    }
+
+    private static void chart(History history, String metric, ToDoubleFunction<EpochRecord> train,
+                              ToDoubleFunction<EpochRecord> val, Path file) throws IOException {
+        List<EpochRecord> rs = history.records();
+        if (rs.isEmpty()) return;
+        double[] x = rs.stream().mapToDouble(EpochRecord::epoch).toArray();
+        double[] yTrain = rs.stream().mapToDouble(train).toArray();
+        double[] yVal = rs.stream().mapToDouble(val).toArray();
+        XYChart chart = new XYChartBuilder().width(800).height(500)
+                .title(metric + " per epoch").xAxisTitle("epoch").yAxisTitle(metric).build();
+        chart.getStyler().setMarkerSize(7);
+        chart.getStyler().setXAxisDecimalPattern("0");
+        chart.addSeries("train " + metric, x, yTrain).setMarker(SeriesMarkers.CIRCLE);
+        chart.addSeries("val " + metric, x, yVal).setMarker(SeriesMarkers.DIAMOND);
+        int boundary = history.phaseBoundary();
+        if (boundary > 0 && boundary < rs.get(rs.size() - 1).epoch()) {
+            double at = boundary + 0.5;
+            chart.addAnnotation(new AnnotationLine(at, true, false));
+            double top = Math.max(max(yTrain), max(yVal));
+            chart.addAnnotation(new AnnotationText("fine-tuning starts", at, top, false));
+        }
+        // Single-epoch charts need an x range, or XChart draws a degenerate axis.
+        if (rs.size() == 1) {
+            chart.getStyler().setXAxisMin(x[0] - 1);
+            chart.getStyler().setXAxisMax(x[0] + 1);
+        }
+        AtomicFiles.write(file, temp -> BitmapEncoder.saveBitmap(chart, temp.toString(), BitmapEncoder.BitmapFormat.PNG));
+    }
+
+    private static double max(double[] v) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (double d : v) if (Double.isFinite(d)) m = Math.max(m, d);
+        return m;
+    }
+}
