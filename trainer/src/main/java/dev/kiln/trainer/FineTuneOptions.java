@@ -2,6 +2,7 @@ package dev.kiln.trainer;
 
 import dev.kiln.trainer.model.Architecture;
 import dev.kiln.trainer.model.HeadType;
+import dev.kiln.trainer.model.PretrainedWeights;
 
 import java.nio.file.Path;
 
@@ -57,6 +58,7 @@ public final class FineTuneOptions {
         require(fineTuneLr > 0 && Double.isFinite(fineTuneLr), "--fine-tune-lr must be > 0, got " + fineTuneLr);
         require(limitPerClass >= 0, "--limit-per-class must be >= 0, got " + limitPerClass);
         require(workers >= 1, "--workers must be >= 1, got " + workers);
+        PretrainedWeights.checkAvailable(weights);
         if (Boolean.TRUE.equals(cacheFeatures) && augment) {
             throw new UserInputException("--cache-features cannot be combined with --augment: augmented images give "
                     + "new features every epoch");

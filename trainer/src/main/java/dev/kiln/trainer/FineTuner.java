@@ -1,6 +1,7 @@
 package dev.kiln.trainer;
 
 import dev.kiln.backend.Backend;
+import dev.kiln.nn.Initializers;
 import dev.kiln.optim.Adam;
 import dev.kiln.tensor.DType;
 import dev.kiln.trainer.data.DatasetSplit;
@@ -88,6 +89,7 @@ public final class FineTuner {
                 + Arrays.toString(DatasetSplit.countPerClass(data.train(), data.classCount())) + ", val "
                 + Arrays.toString(DatasetSplit.countPerClass(data.val(), data.classCount())) + " images per class");
 
+        Initializers.setSeed(opts.seed); // the new head's initial weights come from the seed too
         TransferModel model = new TransferModel(opts.model, opts.head, data.classes());
         if (!opts.weights.equals(PretrainedWeights.NONE)) {
             PretrainedWeights.Report r = PretrainedWeights.load(model.backbone(), opts.model, opts.weights);

@@ -8,6 +8,8 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
@@ -51,7 +53,11 @@ public final class Plots {
             chart.getStyler().setXAxisMin(x[0] - 1);
             chart.getStyler().setXAxisMax(x[0] + 1);
         }
-        AtomicFiles.write(file, temp -> BitmapEncoder.saveBitmap(chart, temp.toString(), BitmapEncoder.BitmapFormat.PNG));
+        AtomicFiles.write(file, temp -> {
+            try (OutputStream out = Files.newOutputStream(temp)) {
+                BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+            }
+        });
     }
 
     private static double max(double[] v) {

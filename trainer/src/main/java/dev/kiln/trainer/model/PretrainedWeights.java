@@ -35,14 +35,21 @@ public final class PretrainedWeights {
     public record Report(int loaded, List<String> ignored) {
     }
 
-    public static Report load(Layer backbone, Architecture arch, String weights) {
+    /** Fails fast, before any data is read, on weights that cannot be loaded here. */
+    public static void checkAvailable(String weights) {
         if (weights.equals(IMAGENET)) {
             throw new UserInputException("--weights imagenet needs the ImageNet download, which this build cannot "
                     + "fetch; pass a local file instead, e.g. --weights ../shared/data/squeezenet1_1 (SqueezeNet 1.1 "
                     + ".npy folder) or --weights resnet50-0676ba61.pth (torchvision)");
         }
+        if (!weights.equals(NONE) && !Files.exists(Path.of(weights))) {
+            throw new UserInputException("--weights " + weights + ": no such file or folder");
+        }
+    }
+
+    public static Report load(Layer backbone, Architecture arch, String weights) {
+        checkAvailable(weights);
         Path path = Path.of(weights);
-        if (!Files.exists(path)) throw new UserInputException("--weights " + weights + ": no such file or folder");
         NamedTensors file;
         try {
             file = WeightFiles.read(path);
