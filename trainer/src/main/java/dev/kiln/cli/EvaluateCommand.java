@@ -11,6 +11,8 @@ import dev.kiln.trainer.data.ImageFolder;
 import dev.kiln.trainer.data.Sample;
 import dev.kiln.trainer.model.TransferModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -24,6 +26,9 @@ import java.util.concurrent.Callable;
         description = "Evaluates a model written by 'kiln finetune' on a folder of images, one subfolder per class "
                 + "(if the folder has a val/ subfolder, that is used unless --split says otherwise).")
 final class EvaluateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--weights", required = true, paramLabel = "FILE", description = "RUN/model.safetensors.")
     Path weights;
 
@@ -47,6 +52,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        java.io.PrintWriter out = spec.commandLine().getOut();
         if (batch < 1) throw new UserInputException("--batch must be >= 1, got " + batch);
         Path dir = split != null ? data.resolve(split) : Files.isDirectory(data.resolve("val")) ? data.resolve("val") : data;
         if (!Files.isDirectory(dir)) throw new UserInputException("--data: no such folder " + dir);
@@ -57,13 +63,13 @@ final class EvaluateCommand implements Callable<Integer> {
         List<Sample> samples = ImageFolder.samples(dir, model.classes(), limitPerClass);
         if (samples.isEmpty()) throw new UserInputException(dir + ": no images in the class folders " + model.classes());
         boolean bars = progress != null ? progress : System.console() != null;
-        Evaluator.Result r = Evaluator.evaluate(model, samples, backend, batch, 4, Reporter.of(System.out, System.err, bars));
-        System.out.printf(Locale.ROOT, "model: %s (%s + %s head, classes %s)%n", weights,
+        Evaluator.Result r = Evaluator.evaluate(model, samples, backend, batch, 4, Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars));
+        out.printf(Locale.ROOT, "model: %s (%s + %s head, classes %s)%n", weights,
                 model.architecture().cliName(), model.headType().cliName(), model.classes());
-        System.out.printf(Locale.ROOT, "data: %s, %d images%s%n", dir, r.images(),
+        out.printf(Locale.ROOT, "data: %s, %d images%s%n", dir, r.images(),
                 r.skipped().count() > 0 ? " (" + r.skipped().count() + " unreadable files skipped)" : "");
-        System.out.printf(Locale.ROOT, "loss %.4f  accuracy %.4f%n", r.loss(), r.accuracy());
-        System.out.print(r.confusion().render());
+        out.printf(Locale.ROOT, "loss %.4f  accuracy %.4f%n", r.loss(), r.accuracy());
+        out.print(r.confusion().render());
         return 0;
     }
 }

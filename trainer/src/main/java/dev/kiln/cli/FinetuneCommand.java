@@ -7,6 +7,8 @@ import dev.kiln.trainer.Reporter;
 import dev.kiln.trainer.model.Architecture;
 import dev.kiln.trainer.model.HeadType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -22,6 +24,9 @@ import java.util.concurrent.Callable;
                         + "loss.png, model.safetensors (best val accuracy) and checkpoint.safetensors to --out."
         })
 final class FinetuneCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--data", paramLabel = "DIR", description = "Image folder (e.g. ../shared/data/hymenoptera).")
     Path data;
 
@@ -114,7 +119,7 @@ final class FinetuneCommand implements Callable<Integer> {
         o.limitPerClass = limitPerClass;
         if (workers != null) o.workers = workers;
         boolean bars = progress != null ? progress : System.console() != null;
-        new FineTuner(o, Reporter.of(System.out, System.err, bars)).run();
+        new FineTuner(o, Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars)).run();
         return 0;
     }
 }

@@ -43,6 +43,17 @@ public final class KilnCli implements Runnable {
         return commandLine().execute(args);
     }
 
+    /** Same, writing to the given writers instead of stdout and stderr. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new KilnCli());
         cl.setCaseInsensitiveEnumValuesAllowed(true);

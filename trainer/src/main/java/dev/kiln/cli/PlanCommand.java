@@ -6,6 +6,8 @@ import dev.kiln.trainer.model.Architecture;
 import dev.kiln.trainer.model.HeadType;
 import dev.kiln.trainer.model.TransferModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -19,6 +21,9 @@ import java.util.concurrent.Callable;
                 + "gradients, Adam state, activations) of both fine-tuning phases for a batch size. Activations "
                 + "are measured by running training steps on 1 and 2 images on the CPU.")
 final class PlanCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     private static final int IMAGE = 224;
 
     @Option(names = "--model", defaultValue = "resnet50", description = "resnet50 | squeezenet1_1 (default: ${DEFAULT-VALUE}).")
@@ -38,6 +43,7 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        java.io.PrintWriter out = spec.commandLine().getOut();
         if (classes < 2) throw new UserInputException("--classes must be >= 2, got " + classes);
         if (batch < 1) throw new UserInputException("--batch must be >= 1, got " + batch);
         Architecture arch = Architecture.fromCliName(model);
@@ -48,28 +54,28 @@ final class PlanCommand implements Callable<Integer> {
 
         TransferModel m = new TransferModel(arch, headType, names);
         m.freezeBackbone();
-        System.out.println("measuring phase 1 (two training steps on the CPU) …");
+        out.println("measuring phase 1 (two training steps on the CPU) …");
         MemoryPlan.Phase p1 = MemoryPlan.measure(m, IMAGE);
         m.unfreezeFrom(from);
-        System.out.println("measuring phase 2 …");
+        out.println("measuring phase 2 …");
         MemoryPlan.Phase p2 = MemoryPlan.measure(m, IMAGE);
 
-        System.out.printf(Locale.ROOT, "%nplan: %s + %s head, %d classes, batch %d, float32, input 3x%dx%d%n", arch.cliName(),
+        out.printf(Locale.ROOT, "%nplan: %s + %s head, %d classes, batch %d, float32, input 3x%dx%d%n", arch.cliName(),
                 headType.cliName(), classes, batch, IMAGE, IMAGE);
         String fmt = "%-34s %22s %22s%n";
-        System.out.printf(Locale.ROOT, fmt, "", "phase 1 (frozen)", "phase 2 (from " + from + ")");
-        System.out.printf(Locale.ROOT, fmt, "trainable parameters", count(p1.trainable()), count(p2.trainable()));
-        System.out.printf(Locale.ROOT, fmt, "frozen parameters + statistics", count(p1.frozen()), count(p2.frozen()));
-        System.out.printf(Locale.ROOT, fmt, "weights", mib(p1.weightBytes()), mib(p2.weightBytes()));
-        System.out.printf(Locale.ROOT, fmt, "gradients", mib(p1.gradientBytes()), mib(p2.gradientBytes()));
-        System.out.printf(Locale.ROOT, fmt, "Adam state (m, v)", mib(p1.adamBytes()), mib(p2.adamBytes()));
-        System.out.printf(Locale.ROOT, fmt, "activations per image", mib(p1.activationBytesPerImage()),
+        out.printf(Locale.ROOT, fmt, "", "phase 1 (frozen)", "phase 2 (from " + from + ")");
+        out.printf(Locale.ROOT, fmt, "trainable parameters", count(p1.trainable()), count(p2.trainable()));
+        out.printf(Locale.ROOT, fmt, "frozen parameters + statistics", count(p1.frozen()), count(p2.frozen()));
+        out.printf(Locale.ROOT, fmt, "weights", mib(p1.weightBytes()), mib(p2.weightBytes()));
+        out.printf(Locale.ROOT, fmt, "gradients", mib(p1.gradientBytes()), mib(p2.gradientBytes()));
+        out.printf(Locale.ROOT, fmt, "Adam state (m, v)", mib(p1.adamBytes()), mib(p2.adamBytes()));
+        out.printf(Locale.ROOT, fmt, "activations per image", mib(p1.activationBytesPerImage()),
                 mib(p2.activationBytesPerImage()));
-        System.out.printf(Locale.ROOT, fmt, "activations, batch " + batch, mib(p1.activationBytes(batch)),
+        out.printf(Locale.ROOT, fmt, "activations, batch " + batch, mib(p1.activationBytes(batch)),
                 mib(p2.activationBytes(batch)));
-        System.out.printf(Locale.ROOT, fmt, "conv workspace (CPU im2col)", mib(p1.workspaceBytes()), mib(p2.workspaceBytes()));
-        System.out.printf(Locale.ROOT, fmt, "estimated peak", mib(p1.peakBytes(batch)), mib(p2.peakBytes(batch)));
-        System.out.println("(phase 1 without the feature cache; with it, activations are those of the head only)");
+        out.printf(Locale.ROOT, fmt, "conv workspace (CPU im2col)", mib(p1.workspaceBytes()), mib(p2.workspaceBytes()));
+        out.printf(Locale.ROOT, fmt, "estimated peak", mib(p1.peakBytes(batch)), mib(p2.peakBytes(batch)));
+        out.println("(phase 1 without the feature cache; with it, activations are those of the head only)");
         return 0;
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.trainer;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 
 /**
  * Where the trainer writes what a user reads: progress lines, warnings and the summary. The CLI prints them;
@@ -15,6 +16,28 @@ public interface Reporter {
     /** Whether per-batch progress bars should be drawn (off in tests and when output is not a terminal). */
     default boolean showProgress() {
         return false;
+    }
+
+    /** Prints to the given writers (the CLI's, so that tests can capture them). */
+    static Reporter of(PrintWriter out, PrintWriter err, boolean progress) {
+        return new Reporter() {
+            @Override
+            public void info(String line) {
+                out.println(line);
+                out.flush();
+            }
+
+            @Override
+            public void warn(String line) {
+                err.println("warning: " + line);
+                err.flush();
+            }
+
+            @Override
+            public boolean showProgress() {
+                return progress;
+            }
+        };
     }
 
     /** Prints to the given streams. */
