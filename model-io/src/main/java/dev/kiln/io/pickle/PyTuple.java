@@ -14,10 +14,20 @@ public final class PyTuple {
     /** Deeper tuples never occur in a state_dict; refusing them keeps hashing and equality shallow. */
     public static final int MAX_DEPTH = 64;
 
+    /** The empty tuple; tuples are immutable, so one instance serves every EMPTY_TUPLE opcode. */
+    public static final PyTuple EMPTY = new PyTuple();
+
     private final List<Object> items;
     private final int depth;
     private final boolean hashable;
     private final int hash;
+
+    private PyTuple() {
+        this.items = List.of();
+        this.depth = 1;
+        this.hashable = true;
+        this.hash = this.items.hashCode();
+    }
 
     PyTuple(List<Object> items) throws PickleException {
         this.items = Collections.unmodifiableList(new ArrayList<>(items));

@@ -107,7 +107,7 @@ public final class Unpickler {
             case 'B' -> push(bytes(u32())); // BINBYTES
             case 'C' -> push(bytes(u8())); // SHORT_BINBYTES
             case 0x8e -> push(bytes(u64())); // BINBYTES8
-            case ')' -> push(new PyTuple(List.of())); // EMPTY_TUPLE
+            case ')' -> push(PyTuple.EMPTY); // EMPTY_TUPLE
             case 0x85 -> push(tupleOfLast(1)); // TUPLE1
             case 0x86 -> push(tupleOfLast(2)); // TUPLE2
             case 0x87 -> push(tupleOfLast(3)); // TUPLE3

@@ -27,6 +27,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON naming every tensor's
@@ -90,11 +91,12 @@ public final class SafeTensors {
     public static void write(Path file, NamedTensors tensors, Map<String, String> metadata) throws IOException {
         byte[] header = headerBytes(tensors, metadata);
         Path dir = file.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        // Not Files.createTempFile: that makes the file private (0600), and the move would keep it so.
+        // CREATE_NEW with an unguessable name gives the usual permissions and never reuses a file.
+        Path tmp = dir.resolve("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
         boolean moved = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
                 writeFully(ch, len.flip());
                 writeFully(ch, ByteBuffer.wrap(header));
