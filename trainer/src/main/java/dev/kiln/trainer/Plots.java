@@ -45,8 +45,11 @@ public final class Plots {
         if (boundary > 0 && boundary < rs.get(rs.size() - 1).epoch()) {
             double at = boundary + 0.5;
             chart.addAnnotation(new AnnotationLine(at, true, false));
-            double top = Math.max(max(yTrain), max(yVal));
-            chart.addAnnotation(new AnnotationText("fine-tuning starts", at, top, false));
+            // The label is centred on its point: put it right of the line, halfway up, clear of the curves' ends.
+            double lo = Math.min(min(yTrain), min(yVal));
+            double hi = Math.max(max(yTrain), max(yVal));
+            double labelX = at + 0.1 * rs.size() + 0.2;
+            chart.addAnnotation(new AnnotationText("fine-tuning starts", labelX, lo + 0.5 * (hi - lo), false));
         }
         // Single-epoch charts need an x range, or XChart draws a degenerate axis.
         if (rs.size() == 1) {
@@ -58,6 +61,12 @@ public final class Plots {
                 BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
             }
         });
+    }
+
+    private static double min(double[] v) {
+        double m = Double.POSITIVE_INFINITY;
+        for (double d : v) if (Double.isFinite(d)) m = Math.min(m, d);
+        return m;
     }
 
     private static double max(double[] v) {
