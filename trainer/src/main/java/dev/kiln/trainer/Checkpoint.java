@@ -67,6 +67,10 @@ public final class Checkpoint {
         info.set("classes", JSON.valueToTree(run.classes()));
         info.put("seed", run.seed());
         info.put("epochs_done", history.size());
+        info.put("phase", history.size() == 0 ? 1 : history.records().get(history.size() - 1).phase());
+        info.put("next_epoch", history.size() + 1);
+        // The only random state: every shuffle and augmentation is drawn from (seed, epoch, sample).
+        info.put("rng", "SplittableRandom seeded by (seed, epoch, sample index); head init by seed");
         info.put("learning_rate", adam.learningRate());
         info.set("adam_steps", steps);
         info.set("history", history.toJson());
