@@ -124,6 +124,7 @@ class FineTuneIntegrationTest {
     @Test
     void aCrashWhileWritingACheckpointLeavesThePreviousOneLoadable() throws Exception {
         FineTuneOptions o = smallRun(tmp.resolve("crash"));
+        o.limitPerClass = 4;
         o.epochs = 2;
         o.fineTuneEpochs = 0;
         int[] writes = {0};
@@ -144,6 +145,7 @@ class FineTuneIntegrationTest {
         // A kill leaves the temporary file behind; it is ignored and replaced by the next write.
         Files.write(o.out.resolve("." + Checkpoint.FILE_NAME + AtomicFiles.TEMP_SUFFIX), new byte[]{1, 2, 3});
         FineTuneOptions again = smallRun(o.out);
+        again.limitPerClass = 4;
         again.epochs = 2;
         again.fineTuneEpochs = 0;
         again.resume = o.out.resolve(Checkpoint.FILE_NAME);
@@ -156,6 +158,7 @@ class FineTuneIntegrationTest {
     @Test
     void aLossThatBecomesInfiniteStopsTheRunAndKeepsTheLastGoodCheckpoint() throws Exception {
         FineTuneOptions o = smallRun(tmp.resolve("nan"));
+        o.limitPerClass = 4;
         o.fineTuneLr = 1e30; // phase 2 blows up on purpose
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
                 () -> new FineTuner(o, new CollectingReporter()).run());
