@@ -20,7 +20,7 @@ interface BatchSource {
     /** The input tensor's shape for a batch of {@code n}. */
     int[] inputShape(int n);
 
-    /** Runs the network this source feeds: logits (N, classes). */
+    /** Runs the network this source feeds, up to the logits (N, classes): the loss applies the softmax. */
     Tensor forward(Tensor x, Mode mode);
 
     /** An iterator that may hold threads or queued work. */

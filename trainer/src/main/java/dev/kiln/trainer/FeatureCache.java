@@ -105,6 +105,6 @@ final class FeatureCache implements BatchSource {
 
     @Override
     public Tensor forward(Tensor x, Mode mode) {
-        return model.head().forward(x, mode);
+        return model.headLogits(x, mode);
     }
 }

@@ -1,6 +1,5 @@
 package dev.kiln.trainer;
 
-import dev.kiln.nn.Layer;
 import dev.kiln.nn.Mode;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.trainer.data.BatchLoader;
@@ -8,6 +7,7 @@ import dev.kiln.trainer.data.ImageDecoder;
 import dev.kiln.trainer.data.ImagePreprocessing;
 import dev.kiln.trainer.data.Sample;
 import dev.kiln.trainer.data.SkippedFiles;
+import dev.kiln.trainer.model.TransferModel;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -17,7 +17,7 @@ import java.util.concurrent.ExecutorService;
 final class ImageBatches implements BatchSource {
     private static final int PREFETCH_BATCHES = 3;
 
-    private final Layer network;
+    private final TransferModel model;
     private final ImagePreprocessing prep;
     private final boolean augment;
     private final long seed;
@@ -25,9 +25,9 @@ final class ImageBatches implements BatchSource {
     private final ExecutorService pool;
     private final SkippedFiles skipped;
 
-    ImageBatches(Layer network, ImagePreprocessing prep, boolean augment, long seed, int batchSize,
+    ImageBatches(TransferModel model, ImagePreprocessing prep, boolean augment, long seed, int batchSize,
                  ExecutorService pool, SkippedFiles skipped) {
-        this.network = network;
+        this.model = model;
         this.prep = prep;
         this.augment = augment;
         this.seed = seed;
@@ -67,6 +67,6 @@ final class ImageBatches implements BatchSource {
 
     @Override
     public Tensor forward(Tensor x, Mode mode) {
-        return network.forward(x, mode);
+        return model.logits(x, mode);
     }
 }

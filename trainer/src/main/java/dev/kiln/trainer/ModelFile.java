@@ -2,6 +2,7 @@ package dev.kiln.trainer;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.io.NamedTensors;
 import dev.kiln.io.TensorData;
@@ -22,12 +23,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A trained model as one safetensors file: the whole state dict (F32) and string metadata that says how to rebuild
- * and feed it: {@code kiln.architecture}, {@code kiln.head}, {@code kiln.classes} (JSON list, index = class),
- * {@code kiln.preprocessing} (JSON), {@code kiln.output} ("logits": apply softmax for probabilities).
+ * A fine-tuned model as one safetensors file: the whole state dict (F32; keys {@code backbone.*}, {@code dense.*},
+ * {@code predictions.*}) and, in {@code __metadata__}, the fields of model-io's {@code ModelCard} for a fine-tuned
+ * model ({@code format=kiln-model}, {@code format_version=1}, {@code architecture}, {@code variant},
+ * {@code include_top=false}, {@code classes}, {@code head} JSON, {@code outputs=probabilities},
+ * {@code preprocessing} JSON, {@code class_names} JSON), so that model-io's {@code KilnModelFile} and
+ * {@code kiln predict} read it too. Extra keys ({@code kiln.epoch}, {@code kiln.val_accuracy}) say where it came from.
  */
 public final class ModelFile {
-    public static final String FORMAT = "kiln-model/1";
+    public static final String FORMAT = "kiln-model";
+    public static final String VERSION = "1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ModelFile() {
@@ -44,13 +49,20 @@ public final class ModelFile {
             tensors.put(e.getKey(), TensorDataConversion.toData(e.getValue()));
         }
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "pt"); // the convention of safetensors files holding a PyTorch-style state dict
-        meta.put("kiln.format", FORMAT);
-        meta.put("kiln.architecture", model.architecture().cliName());
-        meta.put("kiln.head", model.headType().cliName());
-        meta.put("kiln.classes", JSON.writeValueAsString(model.classes()));
-        meta.put("kiln.preprocessing", JSON.writeValueAsString(prep.describe()));
-        meta.put("kiln.output", "logits");
+        meta.put("format", FORMAT);
+        meta.put("format_version", VERSION);
+        meta.put("architecture", model.architecture().cliName());
+        if (model.architecture() == Architecture.RESNET50) meta.put("variant", "torchvision_v1_5");
+        meta.put("include_top", "false");
+        meta.put("classes", Integer.toString(model.classes().size()));
+        Map<String, Object> head = new LinkedHashMap<>();
+        head.put("type", model.headType().cliName());
+        head.put("units", HeadType.HIDDEN_UNITS);
+        head.put("classes", model.classes().size());
+        meta.put("head", JSON.writeValueAsString(head));
+        meta.put("outputs", "probabilities");
+        meta.put("preprocessing", JSON.writeValueAsString(prep.describe()));
+        meta.put("class_names", JSON.writeValueAsString(model.classes()));
         meta.putAll(extra);
         Files.createDirectories(file.toAbsolutePath().getParent());
         SafeTensors.write(file, tensors, meta); // writes a temporary file and renames it over the target
@@ -65,18 +77,20 @@ public final class ModelFile {
             throw new UserInputException("--weights " + file + ": " + e.getMessage(), e);
         }
         Map<String, String> meta = tensors.metadata();
-        if (!FORMAT.equals(meta.get("kiln.format"))) {
-            throw new UserInputException(file + ": not a model written by kiln finetune (metadata kiln.format is "
-                    + meta.get("kiln.format") + ", expected " + FORMAT + ")");
+        if (!FORMAT.equals(meta.get("format")) || meta.get("head") == null) {
+            throw new UserInputException(file + ": not a fine-tuned Kiln model (metadata format is "
+                    + meta.get("format") + (meta.get("head") == null ? ", no head" : "") + "); expected one written by kiln finetune");
         }
         List<String> classes;
+        HeadType head;
         try {
-            classes = JSON.readValue(meta.get("kiln.classes"), new TypeReference<List<String>>() { });
-        } catch (JsonProcessingException e) {
-            throw new UserInputException(file + ": metadata kiln.classes is not a JSON list: " + e.getOriginalMessage());
+            classes = JSON.readValue(meta.get("class_names"), new TypeReference<List<String>>() { });
+            JsonNode h = JSON.readTree(meta.get("head"));
+            head = HeadType.fromCliName(h.path("type").asText());
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new UserInputException(file + ": unreadable model metadata: " + e.getMessage());
         }
-        TransferModel model = new TransferModel(Architecture.fromCliName(meta.get("kiln.architecture")),
-                HeadType.fromCliName(meta.get("kiln.head")), classes);
+        TransferModel model = new TransferModel(Architecture.fromCliName(meta.get("architecture")), head, classes);
         loadState(model, tensors, file, "");
         return new Loaded(model, meta);
     }

@@ -116,8 +116,8 @@ class FineTuneIntegrationTest {
         assertEquals(a.accuracy(), b.accuracy(), 0.0);
         assertEquals(a.valLoss(), b.valLoss(), 0.0, "phase-2 validation loss");
         assertEquals(a.valAccuracy(), b.valAccuracy(), 0.0);
-        assertArrayEquals(SafeTensors.read(whole.out.resolve(Checkpoint.FILE_NAME)).get("model.head.fc1.weight").toBytes(),
-                SafeTensors.read(second.out.resolve(Checkpoint.FILE_NAME)).get("model.head.fc1.weight").toBytes(),
+        assertArrayEquals(SafeTensors.read(whole.out.resolve(Checkpoint.FILE_NAME)).get("model.dense.weight").toBytes(),
+                SafeTensors.read(second.out.resolve(Checkpoint.FILE_NAME)).get("model.dense.weight").toBytes(),
                 "head weights after phase 2");
     }
 

@@ -126,17 +126,19 @@ public final class ImagePreprocessing {
         return out;
     }
 
-    /** What a saved model records, so that {@code predict} can repeat exactly this preprocessing. */
+    /**
+     * What a saved model records so that {@code predict} repeats exactly this preprocessing, in the JSON shape of
+     * model-io's {@code ModelCard} field {@code preprocessing}.
+     */
     public Map<String, Object> describe() {
         Map<String, Object> d = new LinkedHashMap<>();
-        d.put("resize_shorter_side", resize);
-        d.put("center_crop", crop);
-        d.put("interpolation", "bilinear, antialiased (PIL)");
-        d.put("scale", "1/255");
-        d.put("mean", List.of(mean[0], mean[1], mean[2]));
-        d.put("std", List.of(std[0], std[1], std[2]));
-        d.put("channel_order", "RGB");
-        d.put("layout", "NCHW");
+        d.put("name", "torchvision");
+        d.put("channels", "RGB");
+        d.put("scale", 1.0 / 255);
+        d.put("mean", List.of((double) mean[0], (double) mean[1], (double) mean[2]));
+        d.put("std", List.of((double) std[0], (double) std[1], (double) std[2]));
+        d.put("resize", resize);
+        d.put("crop", crop);
         return d;
     }
 }

@@ -1,46 +1,47 @@
 package dev.kiln.trainer.model;
 
-import dev.kiln.nn.Activation;
-import dev.kiln.nn.Dense;
 import dev.kiln.nn.Flatten;
 import dev.kiln.nn.GlobalAveragePooling2D;
 import dev.kiln.nn.Layer;
-import dev.kiln.nn.Sequential;
 import dev.kiln.trainer.UserInputException;
 
 import java.util.Arrays;
 
 /**
- * The classification head of the Keras recipe: {@code Flatten} (or {@code GlobalAveragePooling2D}), then
- * {@code Dense(1024, relu)}, then {@code Dense(classes)}.
- *
- * <p>The last layer outputs logits: the recipe's softmax is fused into the cross-entropy loss for numerical
- * stability (Keras's {@code from_logits=True}), and prediction applies it explicitly.
+ * How the head of the Keras recipe turns the backbone's (C, H, W) feature map into a vector: {@code Flatten}
+ * (C·H·W values) or {@code GlobalAveragePooling2D} (C values). Then come {@code Dense(1024, relu)} and
+ * {@code Dense(classes, softmax)} (see {@link TransferModel}).
  */
 public enum HeadType {
-    FLATTEN_DENSE("flatten-dense"),
-    GAP_DENSE("gap-dense");
+    FLATTEN_DENSE("flatten-dense", "flatten"),
+    GAP_DENSE("gap-dense", "pool");
 
     public static final int HIDDEN_UNITS = 1024;
 
     private final String cliName;
+    private final String layerName;
 
-    HeadType(String cliName) {
+    HeadType(String cliName, String layerName) {
         this.cliName = cliName;
+        this.layerName = layerName;
     }
 
     public String cliName() {
         return cliName;
     }
 
-    /** The head for a backbone producing (N, channels, spatial, spatial). */
-    public Sequential newHead(int channels, int spatial, int classes) {
-        Layer reduce = this == FLATTEN_DENSE ? new Flatten() : new GlobalAveragePooling2D();
-        int features = this == FLATTEN_DENSE ? channels * spatial * spatial : channels;
-        return new Sequential()
-                .append(this == FLATTEN_DENSE ? "flatten" : "pool", reduce)
-                .append("fc1", new Dense(features, HIDDEN_UNITS, Activation.RELU))
-                .append("predictions", new Dense(HIDDEN_UNITS, classes));
+    /** The pooling layer's name in the model: "flatten" or "pool" (model-io's ModelCard convention). */
+    public String layerName() {
+        return layerName;
+    }
+
+    public Layer newPoolingLayer() {
+        return this == FLATTEN_DENSE ? new Flatten() : new GlobalAveragePooling2D();
+    }
+
+    /** Length of the vector the pooling layer makes from a (channels, spatial, spatial) feature map. */
+    public int features(int channels, int spatial) {
+        return this == FLATTEN_DENSE ? channels * spatial * spatial : channels;
     }
 
     public static HeadType fromCliName(String name) {

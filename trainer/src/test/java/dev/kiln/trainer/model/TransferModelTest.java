@@ -20,12 +20,20 @@ class TransferModelTest {
     void squeezeNetHeadsHaveTheRecipesShapesAndCounts() {
         TransferModel flat = new TransferModel(Architecture.SQUEEZENET1_1, HeadType.FLATTEN_DENSE, List.of("a", "b", "c"));
         // Flatten 512·13·13 → Dense(1024, relu) → Dense(3)
-        assertEquals(512L * 13 * 13 * 1024 + 1024 + 1024 * 3 + 3, Layer.count(flat.head().weights()));
+        assertEquals(512L * 13 * 13 * 1024 + 1024 + 1024 * 3 + 3, Layer.count(flat.headWeights()));
         TransferModel gap = new TransferModel(Architecture.SQUEEZENET1_1, HeadType.GAP_DENSE, List.of("a", "b"));
-        assertEquals(512L * 1024 + 1024 + 1024 * 2 + 2, Layer.count(gap.head().weights()));
+        assertEquals(512L * 1024 + 1024 + 1024 * 2 + 2, Layer.count(gap.headWeights()));
         try (MemoryScope scope = MemoryScope.open()) {
-            Tensor logits = gap.forward(Tensor.of(new float[2 * 3 * 224 * 224], 2, 3, 224, 224), Mode.EVAL);
-            assertArrayEquals(new int[]{2, 2}, logits.shape().toArray());
+            Tensor x = Tensor.of(new float[2 * 3 * 224 * 224], 2, 3, 224, 224);
+            Tensor probabilities = gap.forward(x, Mode.EVAL);
+            assertArrayEquals(new int[]{2, 2}, probabilities.shape().toArray());
+            float[] p = probabilities.toFloatArray();
+            float[] z = gap.logits(x, Mode.EVAL).toFloatArray();
+            // forward = softmax(logits)
+            double e0 = Math.exp(z[0] - Math.max(z[0], z[1]));
+            double e1 = Math.exp(z[1] - Math.max(z[0], z[1]));
+            assertEquals(e0 / (e0 + e1), p[0], 1e-6);
+            assertEquals(1.0, p[2] + p[3], 1e-6);
         }
     }
 
@@ -33,7 +41,7 @@ class TransferModelTest {
     void phase1FreezesTheBackboneAndPhase2UnfreezesTheLastFireModule() {
         TransferModel m = new TransferModel(Architecture.SQUEEZENET1_1, HeadType.GAP_DENSE, List.of("a", "b"));
         m.freezeBackbone();
-        assertEquals(Layer.count(m.head().weights()), Layer.count(m.trainableWeights()));
+        assertEquals(Layer.count(m.headWeights()), Layer.count(m.trainableWeights()));
         long unfrozen = m.unfreezeFrom(Architecture.SQUEEZENET1_1.defaultUnfreezeFrom());
         assertEquals(Layer.count(m.backbone().layer("features.12").weights()), unfrozen);
         assertTrue(m.backbone().layer("features.12.squeeze").isTrainable());
@@ -50,6 +58,16 @@ class TransferModelTest {
             expected += Layer.count(m.backbone().layer(l).weights());
         }
         assertEquals(expected, unfrozen);
+    }
+
+    @Test
+    void stateDictKeysFollowModelIosCardConvention() {
+        TransferModel m = new TransferModel(Architecture.SQUEEZENET1_1, HeadType.FLATTEN_DENSE, List.of("a", "b"));
+        assertTrue(m.stateDict().containsKey("backbone.features.0.weight"));
+        assertTrue(m.stateDict().containsKey("dense.weight"));
+        assertTrue(m.stateDict().containsKey("predictions.bias"));
+        assertEquals(List.of("backbone", "flatten", "dense", "predictions"),
+                m.layers().stream().map(Layer::name).toList());
     }
 
     @Test
