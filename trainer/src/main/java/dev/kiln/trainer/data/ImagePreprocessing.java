@@ -135,10 +135,15 @@ public final class ImagePreprocessing {
         d.put("name", "torchvision");
         d.put("channels", "RGB");
         d.put("scale", 1.0 / 255);
-        d.put("mean", List.of((double) mean[0], (double) mean[1], (double) mean[2]));
-        d.put("std", List.of((double) std[0], (double) std[1], (double) std[2]));
+        d.put("mean", List.of(decimal(mean[0]), decimal(mean[1]), decimal(mean[2])));
+        d.put("std", List.of(decimal(std[0]), decimal(std[1]), decimal(std[2])));
         d.put("resize", resize);
         d.put("crop", crop);
         return d;
+    }
+
+    /** 0.485f as 0.485, not 0.48500001430511475: the shortest decimal that reads back as the same float. */
+    private static double decimal(float f) {
+        return Double.parseDouble(Float.toString(f));
     }
 }
