@@ -70,6 +70,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 r.skipped().count() > 0 ? " (" + r.skipped().count() + " unreadable files skipped)" : "");
         out.printf(Locale.ROOT, "loss %.4f  accuracy %.4f%n", r.loss(), r.accuracy());
         out.print(r.confusion().render());
+        out.flush();
         return 0;
     }
 }

@@ -76,6 +76,7 @@ final class PlanCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, fmt, "conv workspace (CPU, at batch 2)", mib(p1.workspaceBytes()), mib(p2.workspaceBytes()));
         out.printf(Locale.ROOT, fmt, "estimated peak", mib(p1.peakBytes(batch)), mib(p2.peakBytes(batch)));
         out.println("(phase 1 without the feature cache; with it, activations are those of the head only)");
+        out.flush();
         return 0;
     }
 

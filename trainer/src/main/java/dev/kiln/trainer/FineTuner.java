@@ -101,6 +101,10 @@ public final class FineTuner {
         model.to(backend, DType.F32);
         model.freezeBackbone();
         Files.createDirectories(opts.out);
+        if (opts.resume == null && Files.exists(opts.out.resolve(Checkpoint.FILE_NAME))) {
+            reporter.warn(opts.out + " holds a checkpoint of an earlier run; starting a new run over it "
+                    + "(pass --resume to continue that run instead)");
+        }
 
         ExecutorService pool = Executors.newFixedThreadPool(opts.workers, daemonThreads());
         Run run = new Run(backend, data, model, pool);

@@ -51,7 +51,10 @@ class FineTuneIntegrationTest {
     @Test
     void phase1LeavesTheFrozenBackboneBitIdenticalAndWritesHistoryAndPlots() throws Exception {
         FineTuneOptions o = smallRun(tmp.resolve("run"));
-        FineTuneResult r = new FineTuner(o, new CollectingReporter()).run();
+        CollectingReporter log = new CollectingReporter();
+        FineTuneResult r = new FineTuner(o, log).run();
+        assertTrue(log.lines.stream().anyMatch(l -> l.startsWith("feature cache:") && l.contains("saves about")),
+                "phase 1 used the feature cache and said what it saved: " + log.lines);
 
         // Phase 1 ran on cached features; phase 2 on images. The checkpoint after phase 2 still holds the
         // pretrained values for everything below features.12, and phase 1's checkpoint held them all.
@@ -168,7 +171,7 @@ class FineTuneIntegrationTest {
     }
 
     @Test
-    void unreadableFilesAreSkippedWithAWarningNamingThem() throws Exception {
+    void unreadableFilesAreSkippedWithAWarningNamingThemAlsoWhenAugmenting() throws Exception {
         // One folder per class, split by --val-split; one "image" is not an image.
         Path data = tmp.resolve("data");
         Path hymenoptera = SharedData.require("data/hymenoptera/train");
@@ -184,8 +187,10 @@ class FineTuneIntegrationTest {
         o.data = data;
         o.valSplit = 0.4;
         o.fineTuneEpochs = 0;
+        o.augment = true; // decodes every epoch (no feature cache), through the augmentation path
         CollectingReporter log = new CollectingReporter();
         FineTuneResult r = new FineTuner(o, log).run();
+        assertTrue(log.lines.stream().noneMatch(l -> l.startsWith("feature cache:")), log.lines.toString());
         assertEquals(1, r.skippedFiles());
         assertTrue(log.warnings.stream().anyMatch(w -> w.contains("broken.jpg") && w.contains("not a readable image")),
                 log.warnings.toString());
