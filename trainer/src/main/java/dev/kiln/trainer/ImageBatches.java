@@ -2,6 +2,7 @@ package dev.kiln.trainer;
 
 import dev.kiln.nn.Mode;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.trainer.data.Batch;
 import dev.kiln.trainer.data.BatchLoader;
 import dev.kiln.trainer.data.ImageDecoder;
 import dev.kiln.trainer.data.ImagePreprocessing;
@@ -49,7 +50,7 @@ final class ImageBatches implements BatchSource {
             }
 
             @Override
-            public dev.kiln.trainer.data.Batch next() {
+            public Batch next() {
                 return loader.next();
             }
 

@@ -1,6 +1,5 @@
 package dev.kiln.trainer;
 
-import java.io.PrintStream;
 import java.io.PrintWriter;
 
 /**
@@ -31,26 +30,6 @@ public interface Reporter {
             public void warn(String line) {
                 err.println("warning: " + line);
                 err.flush();
-            }
-
-            @Override
-            public boolean showProgress() {
-                return progress;
-            }
-        };
-    }
-
-    /** Prints to the given streams. */
-    static Reporter of(PrintStream out, PrintStream err, boolean progress) {
-        return new Reporter() {
-            @Override
-            public void info(String line) {
-                out.println(line);
-            }
-
-            @Override
-            public void warn(String line) {
-                err.println("warning: " + line);
             }
 
             @Override
