@@ -2,6 +2,8 @@ package dev.kiln.optim;
 
 import dev.kiln.backend.AdamConfig;
 import dev.kiln.nn.Layer;
+import dev.kiln.nn.Parameter;
+import dev.kiln.tensor.MemoryScope;
 import dev.kiln.tensor.Tensor;
 
 /**
@@ -62,6 +64,31 @@ public class Adam extends Optimizer<Adam.Moments> {
         public void close() {
             m.close();
             v.close();
+        }
+    }
+
+    /**
+     * Restores the state of {@code parameter} from a checkpoint: copies of {@code m} and {@code v} on the
+     * parameter's backend, and the step count used for bias correction.
+     */
+    public void restoreState(Parameter parameter, Tensor m, Tensor v, long step) {
+        Tensor p = parameter.value();
+        if (!m.shape().equals(p.shape()) || !v.shape().equals(p.shape())) {
+            throw new IllegalArgumentException("Adam state of '" + parameter.path() + "': expected shape " + p.shape()
+                    + ", got m " + m.shape() + " and v " + v.shape());
+        }
+        if (step < 0) throw new IllegalArgumentException("Adam state of '" + parameter.path() + "': step " + step + " < 0");
+        Moments restored = MemoryScope.outside(() -> {
+            Moments s = newState(p);
+            s.m.copyFrom(m);
+            s.v.copyFrom(v);
+            return s;
+        });
+        restored.step = step;
+        try {
+            putState(parameter, restored);
+        } catch (Exception e) {
+            throw new IllegalStateException("Adam: could not free the old state of '" + parameter.path() + "'", e);
         }
     }
 

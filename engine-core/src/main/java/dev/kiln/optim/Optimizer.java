@@ -54,6 +54,15 @@ public abstract class Optimizer<S extends AutoCloseable> {
         return state.get(parameter);
     }
 
+    /**
+     * Installs {@code newState} for {@code parameter}, closing any state it had: how a checkpoint restores an
+     * optimizer so that a resumed run continues exactly where it stopped.
+     */
+    protected final void putState(Parameter parameter, S newState) throws Exception {
+        S old = state.put(parameter, newState);
+        if (old != null) old.close();
+    }
+
     /** Number of parameters with state. */
     public final int stateSize() {
         return state.size();

@@ -1,0 +1,102 @@
+package dev.kiln.cli;
+
+import dev.kiln.io.WeightFormatException;
+import dev.kiln.trainer.TrainingDivergedException;
+import dev.kiln.trainer.UserInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * The {@code kiln} command. To add a subcommand, write one class annotated with {@code @Command} and add it to
+ * the {@code subcommands} list below ({@code predict}, {@code convert} and {@code bench} go here).
+ *
+ * <p>Exit codes: 0 success, 2 bad input (one line on stderr, no stack trace), 3 training diverged, 70 an internal
+ * error (stack trace only with {@code KILN_DEBUG=1}). Only {@link #main} calls {@code System.exit}.
+ */
+@Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
+        description = "Kiln: train and fine-tune image classifiers in Java.",
+        subcommands = {
+                FinetuneCommand.class,
+                EvaluateCommand.class,
+                PlanCommand.class,
+                CommandLine.HelpCommand.class,
+        })
+public final class KilnCli implements Runnable {
+    public static final int EXIT_BAD_INPUT = 2;
+    public static final int EXIT_DIVERGED = 3;
+    public static final int EXIT_INTERNAL = 70;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns the exit code (tests call this). */
+    public static int execute(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** Same, writing to the given writers instead of stdout and stderr. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new KilnCli());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler(KilnCli::badArguments);
+        cl.setExecutionExceptionHandler(KilnCli::failed);
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
+    }
+
+    private static int badArguments(CommandLine.ParameterException e, String[] args) {
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println("kiln: " + e.getMessage() + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName()
+                + " --help')");
+        return EXIT_BAD_INPUT;
+    }
+
+    private static int failed(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        if (System.getenv("KILN_DEBUG") != null) e.printStackTrace(err);
+        if (e instanceof UserInputException || e instanceof WeightFormatException) {
+            err.println("kiln " + cl.getCommandName() + ": " + oneLine(e.getMessage()));
+            return EXIT_BAD_INPUT;
+        }
+        if (e instanceof IOException || e instanceof UncheckedIOException) {
+            Throwable io = e instanceof UncheckedIOException u ? u.getCause() : e;
+            err.println("kiln " + cl.getCommandName() + ": I/O error (" + io.getClass().getSimpleName() + "): "
+                    + oneLine(e.getMessage()));
+            return EXIT_BAD_INPUT;
+        }
+        if (e instanceof TrainingDivergedException) {
+            err.println("kiln " + cl.getCommandName() + ": " + oneLine(e.getMessage()));
+            return EXIT_DIVERGED;
+        }
+        err.println("kiln " + cl.getCommandName() + ": internal error: " + oneLine(String.valueOf(e))
+                + " (set KILN_DEBUG=1 for the stack trace)");
+        return EXIT_INTERNAL;
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replace('\n', ' ');
+    }
+}
