@@ -55,9 +55,20 @@ public final class Bottleneck extends Layer {
     @Override
     protected Tensor call(Tensor x, Mode mode) {
         // relu(bn(.)) and relu(bn3(.) + shortcut) run as fused ops: same maths, fewer passes and activations.
+        // Without recorded nodes (a frozen block), each intermediate is freed as soon as it is consumed.
         Tensor shortcut = downsample == null ? x : downsample.forward(x, mode);
-        Tensor out = bn1.forwardRelu(conv1.forward(x, mode), mode);
-        out = bn2.forwardRelu(conv2.forward(out, mode), mode);
-        return bn3.forwardAddRelu(conv3.forward(out, mode), shortcut, mode);
+        Tensor c1 = conv1.forward(x, mode);
+        Tensor a1 = bn1.forwardRelu(c1, mode);
+        releaseIfUnsaved(c1, x, a1);
+        Tensor c2 = conv2.forward(a1, mode);
+        releaseIfUnsaved(a1, x, c2);
+        Tensor a2 = bn2.forwardRelu(c2, mode);
+        releaseIfUnsaved(c2, x, a2);
+        Tensor c3 = conv3.forward(a2, mode);
+        releaseIfUnsaved(a2, x, c3);
+        Tensor out = bn3.forwardAddRelu(c3, shortcut, mode);
+        releaseIfUnsaved(c3, x, out);
+        releaseIfUnsaved(shortcut, x, out);
+        return out;
     }
 }

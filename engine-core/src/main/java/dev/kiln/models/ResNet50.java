@@ -66,7 +66,12 @@ public final class ResNet50 extends Layer {
 
     /** The stem: conv1, bn1, ReLU, max pool. Output (N, 64, H/4, W/4). */
     public Tensor stem(Tensor x, Mode mode) {
-        return maxpool.forward(bn1.forwardRelu(conv1.forward(x, mode), mode), mode);
+        Tensor c = conv1.forward(x, mode);
+        Tensor a = bn1.forwardRelu(c, mode);
+        releaseIfUnsaved(c, x, a);
+        Tensor pooled = maxpool.forward(a, mode);
+        releaseIfUnsaved(a, x, pooled);
+        return pooled;
     }
 
     /** Stage {@code index} (1 to 4), for reading intermediate activations. */
@@ -77,8 +82,16 @@ public final class ResNet50 extends Layer {
     @Override
     protected Tensor call(Tensor x, Mode mode) {
         Tensor out = stem(x, mode);
-        for (Sequential stage : stages) out = stage.forward(out, mode);
+        for (Sequential stage : stages) {
+            Tensor next = stage.forward(out, mode);
+            releaseIfUnsaved(out, x, next);
+            out = next;
+        }
         if (!includeTop) return out;
-        return fc.forward(Ops.globalAvgPool(out), mode);
+        Tensor pooled = Ops.globalAvgPool(out);
+        releaseIfUnsaved(out, x, pooled);
+        Tensor logits = fc.forward(pooled, mode);
+        releaseIfUnsaved(pooled, x, logits);
+        return logits;
     }
 }

@@ -43,6 +43,20 @@ public abstract class Layer {
     /** The layer's computation. Implementations call child layers through {@link #forward}. */
     protected abstract Tensor call(Tensor x, Mode mode);
 
+    /**
+     * Closes {@code consumed}, an intermediate activation made inside this layer's {@link #call} and just fed to the
+     * op or child that returned {@code produced}, when no gradient can need it: {@code produced} has no
+     * {@link Tensor#gradFn()}, so its consumer recorded no node that saved {@code consumed}, and {@code consumed}
+     * needs no gradient itself, so no earlier node saved it as an output. A frozen backbone then holds one or two
+     * activations at a time instead of all of them. The layer's input belongs to the caller and is never closed;
+     * a view of {@code consumed} keeps the storage alive through its own reference.
+     */
+    protected static void releaseIfUnsaved(Tensor consumed, Tensor input, Tensor produced) {
+        if (consumed == input || consumed == produced || consumed.isClosed()) return;
+        if (consumed.requiresGrad() || produced.gradFn() != null) return;
+        consumed.close();
+    }
+
     // ------------------------------------------------------------------ structure
 
     /** Registers {@code child} under {@code childName}; returns it, for fields such as {@code conv1 = add("conv1", ...)}. */

@@ -27,7 +27,11 @@ public class Sequential extends Layer {
     @Override
     protected Tensor call(Tensor x, Mode mode) {
         Tensor out = x;
-        for (Layer l : layers()) out = l.forward(out, mode);
+        for (Layer l : layers()) {
+            Tensor next = l.forward(out, mode);
+            releaseIfUnsaved(out, x, next);
+            out = next;
+        }
         return out;
     }
 }

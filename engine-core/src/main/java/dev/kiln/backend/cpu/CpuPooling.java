@@ -24,15 +24,10 @@ final class CpuPooling {
         int h = x.dim(2), w = x.dim(3), p = y.dim(2), q = y.dim(3);
         int k = spec.kernel();
         ParallelLoops.forRange(x.dim(0) * x.dim(1), (long) p * q * k * k, (pl0, pl1) -> {
-            float[] in = new float[h * w], out = new float[p * q];
+            float[] in = new float[h * w], out = new float[p * q], colMax = new float[w];
             for (int pl = pl0; pl < pl1; pl++) {
                 xb.get(xo + pl * h * w, in, 0, h * w);
-                for (int i = 0; i < p; i++) {
-                    for (int j = 0; j < q; j++) {
-                        int arg = argmax(in, h, w, i, j, spec);
-                        out[i * q + j] = arg < 0 ? Float.NEGATIVE_INFINITY : in[arg];
-                    }
-                }
+                planeMax(in, h, w, p, q, spec, colMax, out);
                 yb.put(yo + pl * p * q, out, 0, p * q);
             }
         });
@@ -46,19 +41,68 @@ final class CpuPooling {
         int k = spec.kernel();
         ParallelLoops.forRange(x.dim(0) * x.dim(1), (long) p * q * k * k, (pl0, pl1) -> {
             float[] in = new float[h * w], grad = new float[p * q], out = new float[h * w];
+            float[] max = new float[p * q], colMax = new float[w];
             for (int pl = pl0; pl < pl1; pl++) {
                 xb.get(xo + pl * h * w, in, 0, h * w);
                 gb.get(go + pl * p * q, grad, 0, p * q);
+                planeMax(in, h, w, p, q, spec, colMax, max);
                 java.util.Arrays.fill(out, 0f);
                 for (int i = 0; i < p; i++) {
                     for (int j = 0; j < q; j++) {
-                        int arg = argmax(in, h, w, i, j, spec);
+                        int arg = firstMax(in, h, w, i, j, spec, max[i * q + j]);
                         if (arg >= 0) out[arg] += grad[i * q + j];
                     }
                 }
                 db.put(dxo + pl * h * w, out, 0, h * w);
             }
         });
+    }
+
+    /**
+     * out[i, j] = the maximum of window (i, j) clipped to the image, NaN when it holds a NaN, -infinity when
+     * empty. Separable: the window's rows are first reduced element-wise into colMax (a loop C2 vectorizes), then
+     * each output takes the maximum of its columns there. Math.max is branch-free, where a compare-and-branch per
+     * element mispredicts on real activations.
+     */
+    private static void planeMax(float[] in, int h, int w, int p, int q, Pool2dSpec spec, float[] colMax,
+                                 float[] out) {
+        int k = spec.kernel(), stride = spec.stride(), pad = spec.padding();
+        for (int i = 0; i < p; i++) {
+            int h0 = Math.max(0, i * stride - pad), h1 = Math.min(h, i * stride - pad + k);
+            if (h0 >= h1) {
+                java.util.Arrays.fill(out, i * q, (i + 1) * q, Float.NEGATIVE_INFINITY);
+                continue;
+            }
+            System.arraycopy(in, h0 * w, colMax, 0, w);
+            for (int ih = h0 + 1; ih < h1; ih++) {
+                int base = ih * w;
+                for (int iw = 0; iw < w; iw++) colMax[iw] = Math.max(colMax[iw], in[base + iw]);
+            }
+            for (int j = 0; j < q; j++) {
+                int w0 = Math.max(0, j * stride - pad), w1 = Math.min(w, j * stride - pad + k);
+                float m = Float.NEGATIVE_INFINITY;
+                for (int iw = w0; iw < w1; iw++) m = Math.max(m, colMax[iw]);
+                out[i * q + j] = m;
+            }
+        }
+    }
+
+    /**
+     * {@link #argmax} given the window's maximum: the first element equal to it. Windows whose maximum is NaN
+     * (equal to nothing) or -infinity (empty, or all -infinity) go through {@link #argmax} itself.
+     */
+    private static int firstMax(float[] plane, int h, int w, int i, int j, Pool2dSpec spec, float max) {
+        if (Float.isNaN(max) || max == Float.NEGATIVE_INFINITY) return argmax(plane, h, w, i, j, spec);
+        int h0 = Math.max(0, i * spec.stride() - spec.padding());
+        int h1 = Math.min(h, i * spec.stride() - spec.padding() + spec.kernel());
+        int w0 = Math.max(0, j * spec.stride() - spec.padding());
+        int w1 = Math.min(w, j * spec.stride() - spec.padding() + spec.kernel());
+        for (int ih = h0; ih < h1; ih++) {
+            for (int iw = ih * w + w0, end = ih * w + w1; iw < end; iw++) {
+                if (plane[iw] == max) return iw;
+            }
+        }
+        return argmax(plane, h, w, i, j, spec); // not reached: max came from this window
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.kiln.backend.cpu;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * Unfolds one image into the column matrix of a convolution, and folds column gradients back (col2im).
@@ -20,44 +21,66 @@ final class Im2Col {
         int cols() {
             return p * q;
         }
+
+        /** 1x1, stride 1, no padding: the column matrix is the image itself. */
+        boolean isPointwise() {
+            return r == 1 && s == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0;
+        }
     }
 
     private Im2Col() {
     }
 
-    /** col[(c,r,s), colCol + p*Q + q] = x[c, p*sh - ph + r, q*sw - pw + s], or 0 in the padding. */
+    /**
+     * col[(c,r,s), colCol + p*Q + q] = x[c, p*sh - ph + r, q*sw - pw + s], or 0 in the padding. Each channel's
+     * plane is read into a heap array and each row is built there (array loops and arraycopy, which C2 compiles
+     * well, instead of one direct-buffer access per element), then written with one bulk put.
+     */
     static void im2col(Geometry g, FloatBuffer x, int xOff, FloatBuffer col, long colOff, int ld, int colCol) {
-        ParallelLoops.forRange(g.c(), (long) g.r() * g.s() * g.cols(), (c0, c1) -> {
+        int planeSize = g.h() * g.w(), cols = g.cols();
+        if (g.isPointwise()) {
+            // A 1x1, stride-1, unpadded kernel: row c is plane c, one copy each.
+            ParallelLoops.forRange(g.c(), cols, (c0, c1) -> {
+                for (int c = c0; c < c1; c++) {
+                    col.put(Math.toIntExact(colOff + (long) c * ld + colCol), x, xOff + c * planeSize, planeSize);
+                }
+            });
+            return;
+        }
+        ParallelLoops.forRange(g.c(), (long) g.r() * g.s() * cols, (c0, c1) -> {
+            float[] plane = new float[planeSize];
+            float[] row = new float[cols];
             for (int c = c0; c < c1; c++) {
-                int plane = xOff + c * g.h() * g.w();
+                x.get(xOff + c * planeSize, plane, 0, planeSize);
                 for (int r = 0; r < g.r(); r++) {
                     for (int s = 0; s < g.s(); s++) {
+                        unfoldRow(g, plane, r, s, row);
                         long rowStart = colOff + (long) ((c * g.r() + r) * g.s() + s) * ld + colCol;
-                        unfoldRow(g, x, plane, r, s, col, Math.toIntExact(rowStart));
+                        col.put(Math.toIntExact(rowStart), row, 0, cols);
                     }
                 }
             }
         });
     }
 
-    private static void unfoldRow(Geometry g, FloatBuffer x, int plane, int r, int s, FloatBuffer col, int dst) {
-        int q0 = Math.min(g.q(), firstValid(s, g.padW(), g.strideW()));
-        int q1 = Math.max(q0, endValid(s, g.padW(), g.strideW(), g.w(), g.q()));
-        for (int p = 0; p < g.p(); p++, dst += g.q()) {
+    private static void unfoldRow(Geometry g, float[] plane, int r, int s, float[] row) {
+        int q = g.q(), sw = g.strideW();
+        int q0 = Math.min(q, firstValid(s, g.padW(), sw));
+        int q1 = Math.max(q0, endValid(s, g.padW(), sw, g.w(), q));
+        for (int p = 0, dst = 0; p < g.p(); p++, dst += q) {
             int ih = p * g.strideH() - g.padH() + r;
             if (ih < 0 || ih >= g.h()) {
-                zero(col, dst, g.q());
+                Arrays.fill(row, dst, dst + q, 0f);
                 continue;
             }
-            int src = plane + ih * g.w() - g.padW() + s;
-            zero(col, dst, q0);
-            if (g.strideW() == 1) {
-                col.put(dst + q0, x, src + q0, q1 - q0);
+            int src = ih * g.w() - g.padW() + s;
+            Arrays.fill(row, dst, dst + q0, 0f);
+            if (sw == 1) {
+                System.arraycopy(plane, src + q0, row, dst + q0, q1 - q0);
             } else {
-                int sw = g.strideW();
-                for (int q = q0; q < q1; q++) col.put(dst + q, x.get(src + q * sw));
+                for (int j = q0; j < q1; j++) row[dst + j] = plane[src + j * sw];
             }
-            zero(col, dst + q1, g.q() - q1);
+            Arrays.fill(row, dst + q1, dst + q, 0f);
         }
     }
 
@@ -67,11 +90,20 @@ final class Im2Col {
      */
     static void col2im(Geometry g, FloatBuffer col, long colOff, int ld, int colCol, FloatBuffer dx, int dxOff) {
         int planeSize = g.h() * g.w(), cols = g.cols();
+        if (g.isPointwise()) {
+            // Each image pixel received exactly one column entry: a plain copy per channel.
+            ParallelLoops.forRange(g.c(), cols, (c0, c1) -> {
+                for (int c = c0; c < c1; c++) {
+                    dx.put(dxOff + c * planeSize, col, Math.toIntExact(colOff + (long) c * ld + colCol), planeSize);
+                }
+            });
+            return;
+        }
         ParallelLoops.forRange(g.c(), (long) g.r() * g.s() * cols, (c0, c1) -> {
             float[] plane = new float[planeSize];
             float[] row = new float[cols];
             for (int c = c0; c < c1; c++) {
-                java.util.Arrays.fill(plane, 0f);
+                Arrays.fill(plane, 0f);
                 for (int r = 0; r < g.r(); r++) {
                     for (int s = 0; s < g.s(); s++) {
                         long rowStart = colOff + (long) ((c * g.r() + r) * g.s() + s) * ld + colCol;
@@ -111,9 +143,5 @@ final class Im2Col {
         int limit = w + pad - s; // q * stride < limit
         if (limit <= 0) return 0;
         return Math.min(outW, (limit - 1) / stride + 1);
-    }
-
-    static void zero(FloatBuffer b, int from, int length) {
-        for (int i = from, end = from + length; i < end; i++) b.put(i, 0f);
     }
 }

@@ -65,6 +65,10 @@ class CpuBackendConformanceTest {
             {3, 16, 7, 7, 32, 1, 1, 1, 1, 0, 0},     // 1x1 on 7x7: grouped, not direct
             {1, 5, 9, 13, 7, 3, 5, 2, 1, 1, 2},      // rectangular everything
             {3, 4, 24, 24, 6, 3, 3, 1, 1, 0, 0},     // no padding, one image per GEMM
+            {7, 8, 14, 14, 12, 1, 1, 1, 1, 0, 0},    // grouped 1x1, 7 images in groups of 5 + 2
+            {7, 6, 14, 14, 8, 3, 3, 1, 1, 1, 1},     // grouped 3x3, partial last group
+            {6, 8, 13, 13, 12, 1, 1, 2, 2, 0, 0},    // 1x1 stride 2 on an odd size (7x7 out)
+            {3, 2, 11, 11, 4, 5, 5, 2, 2, 2, 2},     // 5x5 stride 2: several zero-padded edges per row
     };
 
     @Test
