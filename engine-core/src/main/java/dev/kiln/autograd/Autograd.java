@@ -16,8 +16,9 @@ import java.util.Set;
  * Reverse-mode differentiation over the graph of {@link Node}s.
  *
  * <p>Invariant: gradients of leaves (parameters) <em>accumulate</em> into {@link Tensor#grad()}, across every path
- * in one pass and across passes; the trainer zeroes them each step. Intermediate gradients are freed as soon as
- * the node that consumes them has run.
+ * in one pass and across passes, until {@code Layer.zeroGrad()} drops them (PyTorch's {@code set_to_none}). The
+ * first gradient to reach a leaf with no gradient becomes its gradient without a copy. Intermediate gradients are
+ * freed as soon as the node that consumes them has run.
  */
 public final class Autograd {
     private static final ThreadLocal<Integer> NO_GRAD_DEPTH = ThreadLocal.withInitial(() -> 0);
@@ -75,7 +76,7 @@ public final class Autograd {
             throw new IllegalStateException("backward: the output does not depend on any trainable parameter");
         }
         if (output.gradFn() == null) {
-            accumulateIntoLeaf(output, gradOutput);
+            accumulateIntoLeaf(output, gradOutput.detach());
             return 0;
         }
         List<Node> order = topologicalOrder(output.gradFn());
@@ -97,28 +98,46 @@ public final class Autograd {
                     g.close();
                 } else if (in.gradFn() == null) {
                     accumulateIntoLeaf(in, g);
-                    g.close();
                 } else {
-                    Tensor previous = pending.get(in.gradFn());
-                    if (previous == null) {
-                        pending.put(in.gradFn(), g);
-                    } else {
-                        previous.backend().axpy(1.0, g, previous);
-                        g.close();
-                    }
+                    pending.merge(in.gradFn(), g, Autograd::sum);
                 }
             }
         }
         return ran;
     }
 
+    /** Adds {@code g} into the leaf's gradient, taking ownership of {@code g}. */
     private static void accumulateIntoLeaf(Tensor leaf, Tensor g) {
-        if (leaf.grad() == null || leaf.grad().isClosed()) {
-            // Parameter gradients outlive the step's memory scope.
-            Tensor fresh = MemoryScope.outside(() -> Tensor.zeros(leaf.backend(), leaf.dtype(), leaf.shape()));
-            leaf.setGrad(fresh);
+        Tensor existing = leaf.grad();
+        if (existing != null && !existing.isClosed()) {
+            leaf.backend().axpy(1.0, g, existing);
+            g.close();
+        } else if (g.ownsStorage()) {
+            // Parameter gradients outlive the step's memory scope, and this one is nobody else's: adopt it.
+            leaf.setGrad(MemoryScope.untrack(g));
+        } else {
+            Tensor copy = MemoryScope.outside(() -> Tensor.emptyLike(leaf));
+            leaf.backend().copy(g, copy);
+            leaf.setGrad(copy);
+            g.close();
         }
-        leaf.backend().axpy(1.0, g, leaf.grad());
+    }
+
+    /**
+     * Two gradients for the same tensor, summed. In place when the first owns its memory; otherwise (a view that
+     * another gradient shares, as an add's backward hands out) into a new tensor, so the other is left intact.
+     */
+    private static Tensor sum(Tensor previous, Tensor g) {
+        if (previous.ownsStorage()) {
+            previous.backend().axpy(1.0, g, previous);
+            g.close();
+            return previous;
+        }
+        Tensor total = Tensor.emptyLike(previous);
+        previous.backend().add(previous, g, total);
+        previous.close();
+        g.close();
+        return total;
     }
 
     /**

@@ -219,11 +219,18 @@ public abstract class Layer {
 
     // ------------------------------------------------------------------ housekeeping
 
-    /** Zeroes the accumulated gradients of every weight below this layer (keeps their buffers). */
+    /**
+     * Drops the accumulated gradients of every weight below this layer, as PyTorch's {@code zero_grad()} does by
+     * default ({@code set_to_none}): the next backward pass hands its gradients over without a fill and an add,
+     * and their memory returns to the backend's cache in between.
+     */
     public final void zeroGrad() {
         for (Parameter p : weights()) {
             Tensor g = p.grad();
-            if (g != null && !g.isClosed()) g.backend().fill(g, 0.0);
+            if (g != null) {
+                g.close();
+                p.value().setGrad(null);
+            }
         }
     }
 

@@ -53,6 +53,14 @@ public final class MemoryScope implements AutoCloseable {
         }
     }
 
+    /** Removes {@code tensor} from whichever open scope on this thread tracks it; the caller now owns it. */
+    public static Tensor untrack(Tensor tensor) {
+        for (MemoryScope scope : STACK.get()) {
+            if (scope.tensors.remove(tensor)) break;
+        }
+        return tensor;
+    }
+
     /** Keeps {@code tensor} alive past this scope; the caller now owns it. */
     public Tensor keep(Tensor tensor) {
         tensors.remove(tensor);

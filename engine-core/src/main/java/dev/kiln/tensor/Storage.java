@@ -36,6 +36,11 @@ public abstract class Storage {
         return references == 0;
     }
 
+    /** How many views hold this storage. */
+    synchronized int references() {
+        return references;
+    }
+
     synchronized void retain() {
         if (references == 0) throw new IllegalStateException("storage was already freed");
         references++;

@@ -271,6 +271,14 @@ public final class Tensor implements AutoCloseable {
         this.grad = grad;
     }
 
+    /**
+     * True when this tensor is the only view of its storage and covers all of it, so writing into it in place
+     * cannot change any other tensor.
+     */
+    public boolean ownsStorage() {
+        return !closed && storage.references() == 1 && offset == 0 && isContiguous() && storage.numel() == numel();
+    }
+
     /** A view sharing the storage that autograd does not track. */
     public Tensor detach() {
         storage.retain();
