@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The {@code kiln} command. To add a subcommand, write one class annotated with {@code @Command} and add it to
@@ -40,8 +42,16 @@ public final class KilnCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /**
+     * The engine's own log (java.util.logging, such as "backend 'cuda' is unavailable" when --device auto falls back
+     * to the CPU): warnings only, unless KILN_DEBUG is set, so that stderr holds the commands' one-line reports.
+     * Kept in a field: the logging framework holds loggers weakly, and a collected one forgets its level.
+     */
+    private static final Logger ENGINE_LOG = Logger.getLogger("dev.kiln");
+
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
+        if (System.getenv("KILN_DEBUG") == null) ENGINE_LOG.setLevel(Level.WARNING);
         System.exit(execute(args));
     }
 
