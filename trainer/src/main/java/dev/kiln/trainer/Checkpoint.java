@@ -3,6 +3,7 @@ package dev.kiln.trainer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.io.AtomicFiles;
 import dev.kiln.io.NamedTensors;
 import dev.kiln.io.TensorData;
 import dev.kiln.io.maps.LoadOptions;
@@ -29,7 +30,7 @@ import java.util.Map;
  * step counts, the history, the seed and what the run was (architecture, head, classes). Data order and
  * augmentation are functions of (seed, epoch, sample), so the seed and the epoch count are all the RNG state.
  *
- * <p>Written with {@link AtomicFiles}: killing the process mid-write leaves the previous checkpoint intact.
+ * <p>Written atomically ({@link AtomicFiles}): killing the process mid-write leaves the previous checkpoint intact.
  */
 public final class Checkpoint {
     public static final String FILE_NAME = "checkpoint.safetensors";
@@ -87,7 +88,7 @@ public final class Checkpoint {
         info.set("adam_steps", steps);
         info.set("history", history.toJson());
         String infoJson = JSON.writeValueAsString(info);
-        AtomicFiles.write(file, temp -> SafeTensors.write(temp, tensors, Map.of(META_KEY, infoJson)), beforeCommit);
+        SafeTensors.write(file, tensors, Map.of(META_KEY, infoJson), beforeCommit);
     }
 
     public static Checkpoint load(Path file) {

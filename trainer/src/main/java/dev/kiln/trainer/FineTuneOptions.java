@@ -1,5 +1,6 @@
 package dev.kiln.trainer;
 
+import dev.kiln.io.AtomicFiles;
 import dev.kiln.io.cli.WeightsOption;
 import dev.kiln.io.model.HeadSpec;
 import dev.kiln.io.model.ModelKind;

@@ -1,5 +1,6 @@
 package dev.kiln.trainer;
 
+import dev.kiln.io.AtomicFiles;
 import dev.kiln.io.model.ModelKind;
 import dev.kiln.optim.Adam;
 import dev.kiln.trainer.model.Backbones;

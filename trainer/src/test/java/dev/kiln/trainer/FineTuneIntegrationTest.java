@@ -1,5 +1,6 @@
 package dev.kiln.trainer;
 
+import dev.kiln.io.AtomicFiles;
 import dev.kiln.io.NamedTensors;
 import dev.kiln.io.maps.SqueezeNetNpyNames;
 import dev.kiln.io.model.ModelKind;
