@@ -9,7 +9,7 @@ import dev.kiln.io.model.ModelCard;
 import dev.kiln.io.safetensors.SafeTensors;
 import dev.kiln.models.SqueezeNet11;
 import dev.kiln.tensor.Tensor;
-import dev.kiln.trainer.SharedData;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,7 +2,7 @@ package dev.kiln.cli;
 
 import dev.kiln.io.model.KilnModelFile;
 import dev.kiln.io.model.ModelKind;
-import dev.kiln.trainer.SharedData;
+import dev.kiln.testing.SharedData;
 import dev.kiln.trainer.model.Backbones;
 import dev.kiln.trainer.model.FineTuneModel;
 import org.junit.jupiter.api.Test;

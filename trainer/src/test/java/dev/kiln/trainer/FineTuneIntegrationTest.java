@@ -6,6 +6,7 @@ import dev.kiln.io.maps.SqueezeNetNpyNames;
 import dev.kiln.io.model.ModelKind;
 import dev.kiln.io.npy.NpyDirectory;
 import dev.kiln.io.safetensors.SafeTensors;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -7,6 +7,7 @@ import dev.kiln.io.safetensors.SafeTensors;
 import dev.kiln.models.ResNet50;
 import dev.kiln.models.ResNetVariant;
 import dev.kiln.nn.Parameter;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -4,7 +4,7 @@ import dev.kiln.io.image.ImageFiles;
 import dev.kiln.io.image.ImagePreprocessor;
 import dev.kiln.io.image.RgbImage;
 import dev.kiln.io.model.Preprocessing;
-import dev.kiln.trainer.SharedData;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
