@@ -2,6 +2,7 @@ package dev.kiln.io;
 
 import dev.kiln.io.keras.KerasH5;
 import dev.kiln.io.safetensors.SafeTensors;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

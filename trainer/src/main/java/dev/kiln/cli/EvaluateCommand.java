@@ -1,20 +1,21 @@
 package dev.kiln.cli;
 
 import dev.kiln.backend.Backend;
+import dev.kiln.io.model.KilnModelFile;
 import dev.kiln.tensor.DType;
 import dev.kiln.trainer.Devices;
 import dev.kiln.trainer.Evaluator;
-import dev.kiln.trainer.ModelFile;
 import dev.kiln.trainer.Reporter;
 import dev.kiln.trainer.UserInputException;
 import dev.kiln.trainer.data.ImageFolder;
 import dev.kiln.trainer.data.Sample;
-import dev.kiln.trainer.model.TransferModel;
+import dev.kiln.trainer.model.FineTuneModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,21 +52,20 @@ final class EvaluateCommand implements Callable<Integer> {
     Boolean progress;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         java.io.PrintWriter out = spec.commandLine().getOut();
         if (batch < 1) throw new UserInputException("--batch must be >= 1, got " + batch);
         Path dir = split != null ? data.resolve(split) : Files.isDirectory(data.resolve("val")) ? data.resolve("val") : data;
         if (!Files.isDirectory(dir)) throw new UserInputException("--data: no such folder " + dir);
         Backend backend = Devices.select(device);
-        ModelFile.Loaded loaded = ModelFile.load(weights);
-        TransferModel model = loaded.model();
-        model.to(backend, DType.F32);
+        FineTuneModel model = FineTuneModel.of(KilnModelFile.load(weights), weights);
+        model.network().to(backend, DType.F32);
         List<Sample> samples = ImageFolder.samples(dir, model.classes(), limitPerClass);
         if (samples.isEmpty()) throw new UserInputException(dir + ": no images in the class folders " + model.classes());
         boolean bars = progress != null ? progress : System.console() != null;
         Evaluator.Result r = Evaluator.evaluate(model, samples, backend, batch, 4, Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars));
         out.printf(Locale.ROOT, "model: %s (%s + %s head, classes %s)%n", weights,
-                model.architecture().cliName(), model.headType().cliName(), model.classes());
+                model.card().architecture(), model.card().head().type(), model.classes());
         out.printf(Locale.ROOT, "data: %s, %d images%s%n", dir, r.images(),
                 r.skipped().count() > 0 ? " (" + r.skipped().count() + " unreadable files skipped)" : "");
         out.printf(Locale.ROOT, "loss %.4f  accuracy %.4f%n", r.loss(), r.accuracy());

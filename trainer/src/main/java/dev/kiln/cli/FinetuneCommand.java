@@ -1,11 +1,11 @@
 package dev.kiln.cli;
 
+import dev.kiln.io.cli.ModelKindConverter;
+import dev.kiln.io.model.ModelKind;
 import dev.kiln.trainer.Checkpoint;
 import dev.kiln.trainer.FineTuneOptions;
 import dev.kiln.trainer.FineTuner;
 import dev.kiln.trainer.Reporter;
-import dev.kiln.trainer.model.Architecture;
-import dev.kiln.trainer.model.HeadType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -34,12 +34,14 @@ final class FinetuneCommand implements Callable<Integer> {
             + "train/ and val/ (default: ${DEFAULT-VALUE}).")
     double valSplit;
 
-    @Option(names = "--model", defaultValue = "resnet50", description = "resnet50 | squeezenet1_1 (default: ${DEFAULT-VALUE}).")
-    String model;
+    @Option(names = "--model", paramLabel = "NAME", converter = ModelKindConverter.class, description = "resnet50 | "
+            + "resnet50-keras | squeezenet1_1 (default: told from --weights; resnet50 for imagenet and none).")
+    ModelKind model;
 
-    @Option(names = "--weights", defaultValue = "imagenet", paramLabel = "PATH", description = "Backbone weights: "
-            + "a .pth/.safetensors/.h5 file or a folder of .npy files; 'imagenet' for the download; 'none' for "
-            + "random initialization (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--weights", defaultValue = "imagenet", paramLabel = "PATH", description = "Backbone weights, "
+            + "loaded without their ImageNet top: a torchvision .pth, a Keras .h5, a Kiln .safetensors (also a "
+            + "fine-tuned one) or the SqueezeNet .npy folder; 'imagenet' downloads torchvision's weights once; "
+            + "'none' keeps the random initialization (default: ${DEFAULT-VALUE}).")
     String weights;
 
     @Option(names = "--head", defaultValue = "flatten-dense", description = "flatten-dense | gap-dense (default: ${DEFAULT-VALUE}).")
@@ -101,9 +103,9 @@ final class FinetuneCommand implements Callable<Integer> {
         FineTuneOptions o = new FineTuneOptions();
         o.data = data;
         o.valSplit = valSplit;
-        o.model = Architecture.fromCliName(model);
+        o.model = model;
         o.weights = weights;
-        o.head = HeadType.fromCliName(head);
+        o.head = head;
         o.epochs = epochs;
         o.fineTuneEpochs = fineTuneEpochs;
         o.lr = lr;

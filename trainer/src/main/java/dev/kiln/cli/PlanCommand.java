@@ -1,15 +1,17 @@
 package dev.kiln.cli;
 
+import dev.kiln.io.cli.ModelKindConverter;
+import dev.kiln.io.model.ModelKind;
 import dev.kiln.trainer.MemoryPlan;
 import dev.kiln.trainer.UserInputException;
-import dev.kiln.trainer.model.Architecture;
-import dev.kiln.trainer.model.HeadType;
-import dev.kiln.trainer.model.TransferModel;
+import dev.kiln.trainer.model.Backbones;
+import dev.kiln.trainer.model.FineTuneModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,10 +26,9 @@ final class PlanCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    private static final int IMAGE = 224;
-
-    @Option(names = "--model", defaultValue = "resnet50", description = "resnet50 | squeezenet1_1 (default: ${DEFAULT-VALUE}).")
-    String model;
+    @Option(names = "--model", defaultValue = "resnet50", paramLabel = "NAME", converter = ModelKindConverter.class,
+            description = "resnet50 | resnet50-keras | squeezenet1_1 (default: ${DEFAULT-VALUE}).")
+    ModelKind model;
 
     @Option(names = "--head", defaultValue = "flatten-dense", description = "flatten-dense | gap-dense (default: ${DEFAULT-VALUE}).")
     String head;
@@ -42,26 +43,24 @@ final class PlanCommand implements Callable<Integer> {
     String unfreezeFrom;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         java.io.PrintWriter out = spec.commandLine().getOut();
         if (classes < 2) throw new UserInputException("--classes must be >= 2, got " + classes);
         if (batch < 1) throw new UserInputException("--batch must be >= 1, got " + batch);
-        Architecture arch = Architecture.fromCliName(model);
-        HeadType headType = HeadType.fromCliName(head);
         List<String> names = new ArrayList<>();
         for (int i = 0; i < classes; i++) names.add("class" + i);
-        String from = unfreezeFrom != null ? unfreezeFrom : arch.defaultUnfreezeFrom();
-
-        TransferModel m = new TransferModel(arch, headType, names);
+        FineTuneModel m = FineTuneModel.withNewHead(Backbones.load(Backbones.NONE, model), head, names);
+        String from = unfreezeFrom != null ? unfreezeFrom : m.card().architecture().lastBlock();
+        int size = m.card().preprocessing().crop();
         m.freezeBackbone();
         out.println("measuring phase 1 (two training steps on the CPU) …");
-        MemoryPlan.Phase p1 = MemoryPlan.measure(m, IMAGE);
+        MemoryPlan.Phase p1 = MemoryPlan.measure(m, size);
         m.unfreezeFrom(from);
         out.println("measuring phase 2 …");
-        MemoryPlan.Phase p2 = MemoryPlan.measure(m, IMAGE);
+        MemoryPlan.Phase p2 = MemoryPlan.measure(m, size);
 
-        out.printf(Locale.ROOT, "%nplan: %s + %s head, %d classes, batch %d, float32, input 3x%dx%d%n", arch.cliName(),
-                headType.cliName(), classes, batch, IMAGE, IMAGE);
+        out.printf(Locale.ROOT, "%nplan: %s + %s head, %d classes, batch %d, float32, input 3x%dx%d%n", model.cliName(),
+                head, classes, batch, size, size);
         String fmt = "%-34s %22s %22s%n";
         out.printf(Locale.ROOT, fmt, "", "phase 1 (frozen)", "phase 2 (from " + from + ")");
         out.printf(Locale.ROOT, fmt, "trainable parameters", count(p1.trainable()), count(p2.trainable()));

@@ -3,20 +3,25 @@ package dev.kiln.trainer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.io.AtomicFiles;
 import dev.kiln.io.NamedTensors;
 import dev.kiln.io.TensorData;
+import dev.kiln.io.maps.LoadOptions;
+import dev.kiln.io.maps.TorchvisionNames;
+import dev.kiln.io.maps.WeightLoader;
 import dev.kiln.io.safetensors.SafeTensors;
 import dev.kiln.nn.Parameter;
 import dev.kiln.optim.Adam;
 import dev.kiln.tensor.MemoryScope;
 import dev.kiln.tensor.Tensor;
-import dev.kiln.trainer.model.TransferModel;
+import dev.kiln.trainer.model.FineTuneModel;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -25,11 +30,13 @@ import java.util.Map;
  * step counts, the history, the seed and what the run was (architecture, head, classes). Data order and
  * augmentation are functions of (seed, epoch, sample), so the seed and the epoch count are all the RNG state.
  *
- * <p>Written with {@link AtomicFiles}: killing the process mid-write leaves the previous checkpoint intact.
+ * <p>Written atomically ({@link AtomicFiles}): killing the process mid-write leaves the previous checkpoint intact.
  */
 public final class Checkpoint {
     public static final String FILE_NAME = "checkpoint.safetensors";
     static final String META_KEY = "kiln.checkpoint";
+    /** The model's tensors are stored under {@code model.}, Adam's under {@code adam.m.} and {@code adam.v.}. */
+    private static final String MODEL_PREFIX = "model";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final NamedTensors tensors;
@@ -44,16 +51,22 @@ public final class Checkpoint {
 
     /** Identifies a run, to refuse resuming it into another model. */
     public record RunIdentity(String architecture, String head, List<String> classes, long seed) {
+        public static RunIdentity of(FineTuneModel model, long seed) {
+            String variant = model.card().variant() == null ? ""
+                    : " (" + model.card().variant().name().toLowerCase(Locale.ROOT) + ")";
+            return new RunIdentity(model.card().architecture().cardName() + variant, model.card().head().type(),
+                    model.classes(), seed);
+        }
     }
 
-    public static void save(Path file, TransferModel model, Adam adam, History history, RunIdentity run,
+    public static void save(Path file, FineTuneModel model, Adam adam, History history, RunIdentity run,
                             AtomicFiles.BeforeCommit beforeCommit) throws IOException {
         NamedTensors tensors = new NamedTensors();
-        for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
-            tensors.put("model." + e.getKey(), TensorDataConversion.toData(e.getValue()));
+        for (Map.Entry<String, Tensor> e : model.network().stateDict().entrySet()) {
+            tensors.put(MODEL_PREFIX + "." + e.getKey(), TensorDataConversion.toData(e.getValue()));
         }
         ObjectNode steps = JSON.createObjectNode();
-        for (Parameter p : model.weights()) {
+        for (Parameter p : model.network().weights()) {
             Adam.Moments m = adam.stateOf(p);
             if (m == null) continue;
             tensors.put("adam.m." + p.path(), TensorDataConversion.toData(m.m));
@@ -75,7 +88,7 @@ public final class Checkpoint {
         info.set("adam_steps", steps);
         info.set("history", history.toJson());
         String infoJson = JSON.writeValueAsString(info);
-        AtomicFiles.write(file, temp -> SafeTensors.write(temp, tensors, Map.of(META_KEY, infoJson)), beforeCommit);
+        SafeTensors.write(file, tensors, Map.of(META_KEY, infoJson), beforeCommit);
     }
 
     public static Checkpoint load(Path file) {
@@ -108,16 +121,20 @@ public final class Checkpoint {
         return info.get("epochs_done").asInt();
     }
 
-    /** Overwrites the model's weights and statistics with the checkpoint's. */
-    public void restoreModel(TransferModel model) {
-        ModelFile.loadState(model, tensors, file, "model.");
+    /**
+     * Overwrites the model's weights and statistics with the checkpoint's ({@code model.<path>}, Kiln's paths, which
+     * are torchvision's keys); every one must be there with its shape.
+     */
+    public void restoreModel(FineTuneModel model) throws IOException {
+        WeightLoader.load(model.network(), tensors, new TorchvisionNames("Kiln checkpoint"),
+                LoadOptions.strict().under(MODEL_PREFIX), file);
     }
 
     /** Gives Adam back its moments and step counts, for every parameter it had state for. */
-    public void restoreOptimizer(TransferModel model, Adam adam) {
+    public void restoreOptimizer(FineTuneModel model, Adam adam) {
         for (Iterator<Map.Entry<String, JsonNode>> it = info.get("adam_steps").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            Parameter p = model.parameter(e.getKey());
+            Parameter p = model.network().parameter(e.getKey());
             TensorData m = tensors.get("adam.m." + e.getKey());
             TensorData v = tensors.get("adam.v." + e.getKey());
             try (MemoryScope scope = MemoryScope.open()) {

@@ -1,10 +1,9 @@
 package dev.kiln.trainer;
 
 import dev.kiln.backend.Backend;
-import dev.kiln.trainer.data.ImagePreprocessing;
 import dev.kiln.trainer.data.Sample;
 import dev.kiln.trainer.data.SkippedFiles;
-import dev.kiln.trainer.model.TransferModel;
+import dev.kiln.trainer.model.FineTuneModel;
 
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -18,7 +17,7 @@ public final class Evaluator {
     public record Result(double loss, double accuracy, int images, ConfusionMatrix confusion, SkippedFiles skipped) {
     }
 
-    public static Result evaluate(TransferModel model, List<Sample> samples, Backend backend, int batch, int workers,
+    public static Result evaluate(FineTuneModel model, List<Sample> samples, Backend backend, int batch, int workers,
                                   Reporter reporter) {
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "kiln-evaluate");
@@ -27,7 +26,7 @@ public final class Evaluator {
         });
         try {
             SkippedFiles skipped = new SkippedFiles(reporter);
-            BatchSource images = new ImageBatches(model, ImagePreprocessing.imagenet(), false, 0, batch, pool, skipped);
+            BatchSource images = new ImageBatches(model, false, 0, batch, pool, skipped);
             ConfusionMatrix confusion = new ConfusionMatrix(model.classes());
             EpochRunner.Result r = new EpochRunner(backend, reporter).evaluate(images, samples, "evaluate", confusion);
             return new Result(r.loss(), r.accuracy(), r.images(), confusion, skipped);

@@ -7,7 +7,7 @@ import dev.kiln.tensor.MemoryScope;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.trainer.data.Batch;
 import dev.kiln.trainer.data.Sample;
-import dev.kiln.trainer.model.TransferModel;
+import dev.kiln.trainer.model.FineTuneModel;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,12 +18,12 @@ import java.util.List;
  * compute exactly these features again.
  */
 final class FeatureCache implements BatchSource {
-    private final TransferModel model;
+    private final FineTuneModel model;
     private final int batchSize;
     private final int[] featureShape;
     private final float[][] features; // by Sample.index; null for files that failed to decode
 
-    private FeatureCache(TransferModel model, int batchSize, int[] featureShape, float[][] features) {
+    private FeatureCache(FineTuneModel model, int batchSize, int[] featureShape, float[][] features) {
         this.model = model;
         this.batchSize = batchSize;
         this.featureShape = featureShape;
@@ -31,16 +31,16 @@ final class FeatureCache implements BatchSource {
     }
 
     /** Bytes the cache of {@code images} images needs. */
-    static long bytesFor(TransferModel model, long images) {
-        return images * model.architecture().channels() * model.architecture().spatial()
-                * model.architecture().spatial() * Float.BYTES;
+    static long bytesFor(FineTuneModel model, long images) {
+        int[] f = model.featureShape();
+        return images * f[0] * f[1] * f[2] * Float.BYTES;
     }
 
     /** Runs the backbone (inference mode, no autograd) over {@code samples}, in order, from {@code images}. */
-    static FeatureCache compute(TransferModel model, List<Sample> samples, BatchSource images, Backend backend,
+    static FeatureCache compute(FineTuneModel model, List<Sample> samples, BatchSource images, Backend backend,
                                 int batchSize, Reporter reporter, String task) {
-        int c = model.architecture().channels();
-        int s = model.architecture().spatial();
+        int[] shape = model.featureShape();
+        int per = shape[0] * shape[1] * shape[2];
         float[][] features = new float[samples.size()][];
         try (BatchSource.Stream stream = images.open(samples, 0);
              Progress progress = Progress.start(reporter, task, samples.size());
@@ -51,7 +51,6 @@ final class FeatureCache implements BatchSource {
                     try (MemoryScope scope = MemoryScope.open()) {
                         Tensor x = Tensor.of(backend, b.images(), images.inputShape(b.size()));
                         float[] out = model.features(x).toFloatArray();
-                        int per = c * s * s;
                         for (int i = 0; i < b.size(); i++) {
                             float[] f = new float[per];
                             System.arraycopy(out, i * per, f, 0, per);
@@ -62,7 +61,7 @@ final class FeatureCache implements BatchSource {
                 progress.step(b.samples().size(), "");
             }
         }
-        return new FeatureCache(model, batchSize, new int[]{c, s, s}, features);
+        return new FeatureCache(model, batchSize, shape, features);
     }
 
     @Override

@@ -1,8 +1,10 @@
 package dev.kiln.trainer;
 
-import dev.kiln.trainer.model.Architecture;
-import dev.kiln.trainer.model.HeadType;
-import dev.kiln.trainer.model.PretrainedWeights;
+import dev.kiln.io.AtomicFiles;
+import dev.kiln.io.cli.WeightsOption;
+import dev.kiln.io.model.HeadSpec;
+import dev.kiln.io.model.ModelKind;
+import dev.kiln.trainer.model.Backbones;
 
 import java.nio.file.Path;
 
@@ -16,10 +18,12 @@ public final class FineTuneOptions {
     public double valSplit = 0.2;
     /** At most this many images per class and split (0 = all), for quick runs. */
     public int limitPerClass = 0;
-    public Architecture model = Architecture.RESNET50;
+    /** The backbone's family; null: told from {@link #weights} (resnet50 for "imagenet" and "none"). */
+    public ModelKind model;
     /** A weight file or folder, "imagenet" (the download) or "none" (random initialization). */
-    public String weights = "imagenet";
-    public HeadType head = HeadType.FLATTEN_DENSE;
+    public String weights = WeightsOption.IMAGENET;
+    /** "flatten-dense" or "gap-dense" ({@link HeadSpec#TYPES}). */
+    public String head = "flatten-dense";
     public int epochs = 5;
     public int fineTuneEpochs = 5;
     public double lr = 1e-3;
@@ -40,10 +44,6 @@ public final class FineTuneOptions {
     /** Test hook: runs between writing a checkpoint's temporary file and renaming it. */
     public AtomicFiles.BeforeCommit checkpointHook = AtomicFiles.BeforeCommit.NOTHING;
 
-    public String unfreezeFromOrDefault() {
-        return unfreezeFrom != null ? unfreezeFrom : model.defaultUnfreezeFrom();
-    }
-
     /** Fails with a one-line reason on values that cannot work. */
     public void validate() {
         if (data == null) {
@@ -58,7 +58,8 @@ public final class FineTuneOptions {
         require(fineTuneLr > 0 && Double.isFinite(fineTuneLr), "--fine-tune-lr must be > 0, got " + fineTuneLr);
         require(limitPerClass >= 0, "--limit-per-class must be >= 0, got " + limitPerClass);
         require(workers >= 1, "--workers must be >= 1, got " + workers);
-        PretrainedWeights.checkAvailable(weights);
+        require(HeadSpec.TYPES.contains(head), "unknown head '" + head + "'; choose one of " + HeadSpec.TYPES);
+        Backbones.checkExists(weights);
         if (Boolean.TRUE.equals(cacheFeatures) && augment) {
             throw new UserInputException("--cache-features cannot be combined with --augment: augmented images give "
                     + "new features every epoch");

@@ -1,16 +1,18 @@
 package dev.kiln.trainer;
 
 import dev.kiln.backend.Backend;
+import dev.kiln.io.model.KilnModelFile;
+import dev.kiln.io.model.LoadedModel;
 import dev.kiln.nn.Initializers;
+import dev.kiln.nn.Layer;
 import dev.kiln.optim.Adam;
 import dev.kiln.tensor.DType;
 import dev.kiln.trainer.data.DatasetSplit;
 import dev.kiln.trainer.data.ImageFolder;
-import dev.kiln.trainer.data.ImagePreprocessing;
 import dev.kiln.trainer.data.Sample;
 import dev.kiln.trainer.data.SkippedFiles;
-import dev.kiln.trainer.model.PretrainedWeights;
-import dev.kiln.trainer.model.TransferModel;
+import dev.kiln.trainer.model.Backbones;
+import dev.kiln.trainer.model.FineTuneModel;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +41,6 @@ public final class FineTuner {
 
     private final FineTuneOptions opts;
     private final Reporter reporter;
-    private final ImagePreprocessing prep = ImagePreprocessing.imagenet();
 
     public FineTuner(FineTuneOptions opts, Reporter reporter) {
         this.opts = opts;
@@ -50,7 +51,7 @@ public final class FineTuner {
     private final class Run {
         final Backend backend;
         final DatasetSplit data;
-        final TransferModel model;
+        final FineTuneModel model;
         final Adam adam;
         final EpochRunner runner;
         final ExecutorService pool;
@@ -60,15 +61,14 @@ public final class FineTuner {
         ConfusionMatrix lastConfusion;
         double cacheSecondsSaved;
 
-        Run(Backend backend, DatasetSplit data, TransferModel model, ExecutorService pool) {
+        Run(Backend backend, DatasetSplit data, FineTuneModel model, ExecutorService pool) {
             this.backend = backend;
             this.data = data;
             this.model = model;
-            this.adam = new Adam(model, opts.lr);
+            this.adam = new Adam(model.network(), opts.lr);
             this.runner = new EpochRunner(backend, reporter);
             this.pool = pool;
-            this.identity = new Checkpoint.RunIdentity(model.architecture().cliName(), model.headType().cliName(),
-                    model.classes(), opts.seed);
+            this.identity = Checkpoint.RunIdentity.of(model, opts.seed);
         }
 
         int totalEpochs() {
@@ -90,15 +90,8 @@ public final class FineTuner {
                 + Arrays.toString(DatasetSplit.countPerClass(data.val(), data.classCount())) + " images per class");
 
         Initializers.setSeed(opts.seed); // the new head's initial weights come from the seed too
-        TransferModel model = new TransferModel(opts.model, opts.head, data.classes());
-        if (!opts.weights.equals(PretrainedWeights.NONE)) {
-            PretrainedWeights.Report r = PretrainedWeights.load(model.backbone(), opts.model, opts.weights);
-            reporter.info("weights: " + r.loaded() + " backbone tensors from " + opts.weights
-                    + (r.ignored().isEmpty() ? "" : " (ignored " + r.ignored().size() + " of the ImageNet top)"));
-        } else {
-            reporter.warn("--weights none: the backbone keeps its random initialization");
-        }
-        model.to(backend, DType.F32);
+        FineTuneModel model = FineTuneModel.withNewHead(loadBackbone(), opts.head, data.classes());
+        model.network().to(backend, DType.F32);
         model.freezeBackbone();
         Files.createDirectories(opts.out);
         if (opts.resume == null && Files.exists(opts.out.resolve(Checkpoint.FILE_NAME))) {
@@ -110,9 +103,10 @@ public final class FineTuner {
         Run run = new Run(backend, data, model, pool);
         try {
             if (opts.resume != null) resume(run);
-            reporter.info("device: " + backend.name() + "; model: " + opts.model.cliName() + " + " + opts.head.cliName()
-                    + " head; backbone frozen: " + String.format(Locale.ROOT, "%,d trainable / %,d frozen weights",
-                    TransferModelCounts.trainable(model), TransferModelCounts.frozen(model)));
+            reporter.info("device: " + backend.name() + "; model: " + run.identity.architecture() + " + "
+                    + run.identity.head() + " head; backbone frozen: " + String.format(Locale.ROOT,
+                    "%,d trainable / %,d frozen weights", WeightCounts.trainable(model.network()),
+                    WeightCounts.frozen(model.network())));
             if (run.history.epochsInPhase(2) == 0 && run.history.epochsInPhase(1) < opts.epochs) phase1(run);
             if (run.history.epochsInPhase(2) < opts.fineTuneEpochs) phase2(run);
         } catch (TrainingDivergedException e) {
@@ -139,7 +133,19 @@ public final class FineTuner {
                 run.lastConfusion, run.skipped.count(), run.cacheSecondsSaved, wall, opts.out);
     }
 
-    private void resume(Run run) {
+    /** The pretrained backbone without its top, or a fresh one for --weights none. */
+    private LoadedModel loadBackbone() throws IOException {
+        if (opts.weights.equals(Backbones.NONE)) {
+            reporter.warn("--weights none: the backbone keeps its random initialization");
+        }
+        LoadedModel backbone = Backbones.load(opts.weights, opts.model);
+        reporter.info(String.format(Locale.ROOT, "weights: %s backbone (%,d values) from %s; preprocessing %s",
+                backbone.card().architecture(), Layer.count(backbone.model().allParameters()), opts.weights,
+                backbone.card().preprocessing().name()));
+        return backbone;
+    }
+
+    private void resume(Run run) throws IOException {
         Checkpoint cp = Checkpoint.load(opts.resume);
         if (!cp.identity().equals(run.identity)) {
             throw new UserInputException("cannot resume from " + opts.resume + ": it is a run of " + cp.identity()
@@ -156,8 +162,8 @@ public final class FineTuner {
     private void phase1(Run run) throws IOException {
         run.adam.setLearningRate(opts.lr);
         int remaining = opts.epochs - run.history.epochsInPhase(1);
-        BatchSource train = new ImageBatches(run.model, prep, opts.augment, opts.seed, opts.batch, run.pool, run.skipped);
-        BatchSource val = new ImageBatches(run.model, prep, false, opts.seed, opts.batch, run.pool, run.skipped);
+        BatchSource train = new ImageBatches(run.model, opts.augment, opts.seed, opts.batch, run.pool, run.skipped);
+        BatchSource val = new ImageBatches(run.model, false, opts.seed, opts.batch, run.pool, run.skipped);
         if (useFeatureCache(run)) {
             long t0 = System.nanoTime();
             BatchSource evalImages = val;
@@ -191,14 +197,14 @@ public final class FineTuner {
     }
 
     private void phase2(Run run) throws IOException {
-        String from = opts.unfreezeFromOrDefault();
+        String from = opts.unfreezeFrom != null ? opts.unfreezeFrom : run.model.card().architecture().lastBlock();
         long unfrozen = run.model.unfreezeFrom(from);
         run.adam.setLearningRate(opts.fineTuneLr); // same Adam: the head's moments carry over
         reporter.info(String.format(Locale.ROOT, "fine-tuning: unfroze backbone from '%s' (%,d weights), lr %.1e; "
                 + "%,d trainable / %,d frozen", from, unfrozen, opts.fineTuneLr,
-                TransferModelCounts.trainable(run.model), TransferModelCounts.frozen(run.model)));
-        BatchSource train = new ImageBatches(run.model, prep, opts.augment, opts.seed, opts.batch, run.pool, run.skipped);
-        BatchSource val = new ImageBatches(run.model, prep, false, opts.seed, opts.batch, run.pool, run.skipped);
+                WeightCounts.trainable(run.model.network()), WeightCounts.frozen(run.model.network())));
+        BatchSource train = new ImageBatches(run.model, opts.augment, opts.seed, opts.batch, run.pool, run.skipped);
+        BatchSource val = new ImageBatches(run.model, false, opts.seed, opts.batch, run.pool, run.skipped);
         int remaining = opts.fineTuneEpochs - run.history.epochsInPhase(2);
         for (int i = 0; i < remaining; i++) epoch(run, 2, train, val);
     }
@@ -208,7 +214,7 @@ public final class FineTuner {
         long t0 = System.nanoTime();
         String name = "epoch " + epoch + "/" + run.totalEpochs();
         List<Sample> order = Seeds.shuffled(run.data.train(), opts.seed, epoch);
-        EpochRunner.Result tr = run.runner.train(train, order, epoch, run.model, run.adam, name,
+        EpochRunner.Result tr = run.runner.train(train, order, epoch, run.model.network(), run.adam, name,
                 name + " (phase " + phase + ")");
         ConfusionMatrix confusion = new ConfusionMatrix(run.data.classes());
         EpochRunner.Result va = run.runner.evaluate(val, run.data.val(), "val", confusion);
@@ -222,7 +228,7 @@ public final class FineTuner {
                 + "val_accuracy %.4f | %.1f s, %.1f img/s", name, phase, r.lr(), r.loss(), r.accuracy(), r.valLoss(),
                 r.valAccuracy(), seconds, (tr.images() + va.images()) / seconds));
         if (va.accuracy() > bestBefore) {
-            ModelFile.save(opts.out.resolve(MODEL_FILE), run.model, prep, Map.of(
+            KilnModelFile.save(opts.out.resolve(MODEL_FILE), run.model.network(), run.model.card(), Map.of(
                     "kiln.epoch", Integer.toString(epoch),
                     "kiln.val_accuracy", Double.toString(va.accuracy())));
             reporter.info("  saved " + opts.out.resolve(MODEL_FILE) + " (best val_accuracy so far)");

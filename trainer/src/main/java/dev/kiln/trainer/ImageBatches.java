@@ -1,36 +1,40 @@
 package dev.kiln.trainer;
 
+import dev.kiln.io.image.ImageFiles;
+import dev.kiln.io.image.ImagePreprocessor;
 import dev.kiln.nn.Mode;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.trainer.data.Augmentation;
 import dev.kiln.trainer.data.Batch;
 import dev.kiln.trainer.data.BatchLoader;
-import dev.kiln.trainer.data.ImageDecoder;
-import dev.kiln.trainer.data.ImagePreprocessing;
 import dev.kiln.trainer.data.Sample;
 import dev.kiln.trainer.data.SkippedFiles;
-import dev.kiln.trainer.model.TransferModel;
+import dev.kiln.trainer.model.FineTuneModel;
 
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 
-/** Images decoded on the pool (evaluation transform, or augmentation when training with --augment). */
+/**
+ * Images decoded on the pool and preprocessed as the model's card says: model-io's evaluation transform, or the
+ * training augmentation when {@code augment}.
+ */
 final class ImageBatches implements BatchSource {
     private static final int PREFETCH_BATCHES = 3;
 
-    private final TransferModel model;
-    private final ImagePreprocessing prep;
-    private final boolean augment;
+    private final FineTuneModel model;
+    private final ImagePreprocessor preprocessor;
+    private final Augmentation augmentation;
     private final long seed;
     private final int batchSize;
     private final ExecutorService pool;
     private final SkippedFiles skipped;
 
-    ImageBatches(TransferModel model, ImagePreprocessing prep, boolean augment, long seed, int batchSize,
-                 ExecutorService pool, SkippedFiles skipped) {
+    ImageBatches(FineTuneModel model, boolean augment, long seed, int batchSize, ExecutorService pool,
+                 SkippedFiles skipped) {
         this.model = model;
-        this.prep = prep;
-        this.augment = augment;
+        this.preprocessor = new ImagePreprocessor(model.card().preprocessing());
+        this.augmentation = augment ? new Augmentation(preprocessor) : null;
         this.seed = seed;
         this.batchSize = batchSize;
         this.pool = pool;
@@ -39,9 +43,9 @@ final class ImageBatches implements BatchSource {
 
     @Override
     public Stream open(List<Sample> order, int epoch) {
-        BatchLoader.ImageSource source = augment
-                ? s -> prep.augment(ImageDecoder.decode(s.file()), new SplittableRandom(Seeds.of(seed, epoch, s.index())))
-                : s -> prep.load(s.file());
+        BatchLoader.ImageSource source = augmentation != null
+                ? s -> augmentation.apply(ImageFiles.read(s.file()), new SplittableRandom(Seeds.of(seed, epoch, s.index())))
+                : s -> preprocessor.toChw(ImageFiles.read(s.file()));
         BatchLoader loader = new BatchLoader(order, batchSize, source, pool, PREFETCH_BATCHES, skipped);
         return new Stream() {
             @Override
@@ -63,7 +67,7 @@ final class ImageBatches implements BatchSource {
 
     @Override
     public int[] inputShape(int n) {
-        return new int[]{n, 3, prep.cropSize(), prep.cropSize()};
+        return new int[]{n, 3, preprocessor.size(), preprocessor.size()};
     }
 
     @Override

@@ -9,7 +9,7 @@ import dev.kiln.optim.Adam;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.MemoryScope;
 import dev.kiln.tensor.Tensor;
-import dev.kiln.trainer.model.TransferModel;
+import dev.kiln.trainer.model.FineTuneModel;
 
 import java.util.SplittableRandom;
 
@@ -39,11 +39,11 @@ public final class MemoryPlan {
      * Measures the phase the model is set up for (its trainable flags as they are). {@code model} must live on the
      * CPU backend; its weights' values do not matter.
      */
-    public static Phase measure(TransferModel model, int imageSize) {
+    public static Phase measure(FineTuneModel model, int imageSize) {
         CpuBackend cpu = CpuBackend.get();
-        long all = Layer.count(model.allParameters());
-        long trainable = Layer.count(model.trainableWeights());
-        Adam adam = new Adam(model, 0.0); // lr 0: the measurement leaves the weights as they are
+        long all = Layer.count(model.network().allParameters());
+        long trainable = Layer.count(model.network().trainableWeights());
+        Adam adam = new Adam(model.network(), 0.0); // lr 0: the measurement leaves the weights as they are
         step(model, adam, cpu, 1, imageSize); // creates the gradients and Adam's state, which are not activations
         long p1 = peakOfStep(model, adam, cpu, 1, imageSize);
         long p2 = peakOfStep(model, adam, cpu, 2, imageSize);
@@ -53,22 +53,23 @@ public final class MemoryPlan {
                 Math.max(0, p1 - perImage), perImage, cpu.workspaceBytes());
     }
 
-    private static long peakOfStep(TransferModel model, Adam adam, CpuBackend cpu, int batch, int imageSize) {
+    private static long peakOfStep(FineTuneModel model, Adam adam, CpuBackend cpu, int batch, int imageSize) {
         long before = cpu.allocatedBytes();
         cpu.resetPeakBytes();
         step(model, adam, cpu, batch, imageSize);
         return cpu.peakBytes() - before;
     }
 
-    private static void step(TransferModel model, Adam adam, CpuBackend cpu, int batch, int imageSize) {
+    /** One training step as {@code EpochRunner} takes it: logits, fused softmax cross-entropy, backward, Adam. */
+    private static void step(FineTuneModel model, Adam adam, CpuBackend cpu, int batch, int imageSize) {
         float[] pixels = new float[batch * 3 * imageSize * imageSize];
         SplittableRandom rng = new SplittableRandom(1);
         for (int i = 0; i < pixels.length; i++) pixels[i] = (float) rng.nextGaussian();
         int[] labels = new int[batch];
         try (MemoryScope scope = MemoryScope.open()) {
             Tensor x = Tensor.of(cpu, pixels, batch, 3, imageSize, imageSize);
-            Tensor loss = Ops.softmaxCrossEntropy(model.forward(x, Mode.TRAIN), Tensor.ofLabels(cpu, labels));
-            model.zeroGrad();
+            Tensor loss = Ops.softmaxCrossEntropy(model.logits(x, Mode.TRAIN), Tensor.ofLabels(cpu, labels));
+            model.network().zeroGrad();
             Autograd.backward(loss);
             adam.step();
         }

@@ -1,5 +1,6 @@
 package dev.kiln.trainer;
 
+import dev.kiln.io.AtomicFiles;
 import org.knowm.xchart.AnnotationLine;
 import org.knowm.xchart.AnnotationText;
 import org.knowm.xchart.BitmapEncoder;

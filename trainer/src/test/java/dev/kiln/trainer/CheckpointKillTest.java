@@ -1,9 +1,10 @@
 package dev.kiln.trainer;
 
+import dev.kiln.io.AtomicFiles;
+import dev.kiln.io.model.ModelKind;
 import dev.kiln.optim.Adam;
-import dev.kiln.trainer.model.Architecture;
-import dev.kiln.trainer.model.HeadType;
-import dev.kiln.trainer.model.TransferModel;
+import dev.kiln.trainer.model.Backbones;
+import dev.kiln.trainer.model.FineTuneModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,10 +29,11 @@ class CheckpointKillTest {
     /** The child: writes checkpoints of a growing history forever, printing each epoch count once it is on disk. */
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[0]);
-        TransferModel model = new TransferModel(Architecture.SQUEEZENET1_1, HeadType.GAP_DENSE, List.of("a", "b"));
-        Adam adam = new Adam(model, 1e-3);
+        FineTuneModel model = FineTuneModel.withNewHead(Backbones.load(Backbones.NONE, ModelKind.SQUEEZENET1_1),
+                "gap-dense", List.of("a", "b"));
+        Adam adam = new Adam(model.network(), 1e-3);
         History history = new History();
-        Checkpoint.RunIdentity id = new Checkpoint.RunIdentity("squeezenet1_1", "gap-dense", List.of("a", "b"), 1);
+        Checkpoint.RunIdentity id = Checkpoint.RunIdentity.of(model, 1);
         for (int epoch = 1; ; epoch++) {
             history.add(new EpochRecord(epoch, 1, 1.0 / epoch, 0.5, 1.0, 0.5, 1e-3, 1));
             Checkpoint.save(file, model, adam, history, id, AtomicFiles.BeforeCommit.NOTHING);

@@ -1,10 +1,12 @@
 package dev.kiln.trainer;
 
+import dev.kiln.io.AtomicFiles;
 import dev.kiln.io.NamedTensors;
+import dev.kiln.io.maps.SqueezeNetNpyNames;
+import dev.kiln.io.model.ModelKind;
 import dev.kiln.io.npy.NpyDirectory;
 import dev.kiln.io.safetensors.SafeTensors;
-import dev.kiln.trainer.model.Architecture;
-import dev.kiln.trainer.model.HeadType;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,8 +37,8 @@ class FineTuneIntegrationTest {
         FineTuneOptions o = new FineTuneOptions();
         o.data = SharedData.require("data/hymenoptera");
         o.weights = SharedData.require("data/squeezenet1_1").toString();
-        o.model = Architecture.SQUEEZENET1_1;
-        o.head = HeadType.GAP_DENSE;
+        o.model = ModelKind.SQUEEZENET1_1;
+        o.head = "gap-dense";
         o.limitPerClass = 8;
         o.epochs = 1;
         o.fineTuneEpochs = 1;
@@ -60,11 +62,12 @@ class FineTuneIntegrationTest {
         // pretrained values for everything below features.12, and phase 1's checkpoint held them all.
         NamedTensors pretrained = NpyDirectory.read(Path.of(o.weights));
         NamedTensors cp = SafeTensors.read(o.out.resolve(Checkpoint.FILE_NAME));
+        SqueezeNetNpyNames names = new SqueezeNetNpyNames();
         int compared = 0;
         for (int conv = 0; conv <= 21; conv++) { // features.0 … features.11: frozen in both phases
             for (String kind : new String[]{"weight", "bias"}) {
                 String npy = "squeezenet0_conv" + conv + "_" + kind;
-                String key = "model.backbone." + dev.kiln.trainer.model.PretrainedWeightsAccess.torchvisionKey(npy);
+                String key = "model.backbone." + names.target(npy).path();
                 assertArrayEquals(pretrained.get(npy).toBytes(), cp.get(key).toBytes(), key + " changed");
                 compared++;
             }
@@ -192,7 +195,7 @@ class FineTuneIntegrationTest {
         FineTuneResult r = new FineTuner(o, log).run();
         assertTrue(log.lines.stream().noneMatch(l -> l.startsWith("feature cache:")), log.lines.toString());
         assertEquals(1, r.skippedFiles());
-        assertTrue(log.warnings.stream().anyMatch(w -> w.contains("broken.jpg") && w.contains("not a readable image")),
+        assertTrue(log.warnings.stream().anyMatch(w -> w.contains("broken.jpg") && w.contains("not an image")),
                 log.warnings.toString());
     }
 

@@ -2,12 +2,12 @@ package dev.kiln.trainer;
 
 import dev.kiln.io.NamedTensors;
 import dev.kiln.io.TensorData;
+import dev.kiln.io.model.ModelKind;
 import dev.kiln.io.safetensors.SafeTensors;
 import dev.kiln.models.ResNet50;
 import dev.kiln.models.ResNetVariant;
 import dev.kiln.nn.Parameter;
-import dev.kiln.trainer.model.Architecture;
-import dev.kiln.trainer.model.HeadType;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,8 +44,8 @@ class FrozenBatchNormTest {
 
         FineTuneOptions o = new FineTuneOptions();
         o.data = SharedData.require("data/hymenoptera");
-        o.model = Architecture.RESNET50;
-        o.head = HeadType.GAP_DENSE;
+        o.model = ModelKind.RESNET50;
+        o.head = "gap-dense";
         o.weights = weights.toString();
         o.limitPerClass = 2;
         o.batch = 2;

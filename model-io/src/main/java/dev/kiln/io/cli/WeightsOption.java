@@ -8,21 +8,25 @@ import dev.kiln.io.pretrained.PretrainedWeights;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** What {@code --weights} may name: {@value #IMAGENET}, or a file or folder in any supported format. */
-final class WeightsOption {
-    static final String IMAGENET = "imagenet";
+/**
+ * What {@code --weights} may name, for every command that takes it: {@value #IMAGENET} (torchvision's ImageNet
+ * weights, downloaded once), or a file or folder in any format {@link WeightImport} reads.
+ */
+public final class WeightsOption {
+    public static final String IMAGENET = "imagenet";
 
     private WeightsOption() {
     }
 
     /**
-     * @param weights "imagenet" or a path
-     * @param model   the --model value, or null (a Kiln file or telling names need none; imagenet means resnet50)
+     * @param weights    "imagenet" or a path
+     * @param kind       the --model value, or null (a Kiln file or telling names need none; imagenet means resnet50)
+     * @param includeTop whether to keep the classifier top, or null to keep it when the weights have one
      */
-    static LoadedModel load(String weights, String model, Boolean includeTop) throws IOException {
-        ModelKind kind = model == null ? null : ModelKind.fromCliName(model);
+    public static LoadedModel load(String weights, ModelKind kind, Boolean includeTop) throws IOException {
         if (weights.equals(IMAGENET)) {
-            return PretrainedWeights.fromEnvironment().imagenet(kind == null ? ModelKind.RESNET50 : kind);
+            ModelKind k = kind == null ? ModelKind.RESNET50 : kind;
+            return WeightImport.load(PretrainedWeights.fromEnvironment().imagenetFile(k), k, includeTop);
         }
         return WeightImport.load(Path.of(weights), kind, includeTop);
     }

@@ -43,17 +43,25 @@ public final class ImagePreprocessor {
         return image.crop(left, top, size, size);
     }
 
-    /** The cropped image as (3, crop, crop) floats, channel-major, normalized. */
+    /** The image resized and cropped, as (3, crop, crop) floats, channel-major, normalized. */
     public float[] toChw(RgbImage image) {
-        RgbImage crop = resizeAndCrop(image);
-        int n = crop.width() * crop.height();
+        return normalize(resizeAndCrop(image));
+    }
+
+    /**
+     * An image already of the network's input size as (3, H, W) floats, channel-major: channels reordered when the
+     * preprocessing wants BGR, then {@code (value · scale − mean[c]) / std[c]}. Training augmentation (its own crop)
+     * ends here too.
+     */
+    public float[] normalize(RgbImage image) {
+        int n = image.width() * image.height();
         double[] mean = p.mean(), std = p.std();
         float[] out = new float[3 * n];
         for (int c = 0; c < 3; c++) {
             int source = p.bgr() ? 2 - c : c;
             float scale = (float) p.scale(), m = (float) mean[c], s = (float) std[c];
             for (int i = 0; i < n; i++) {
-                float v = (crop.pixels()[i * 3 + source] & 0xff) * scale;
+                float v = (image.pixels()[i * 3 + source] & 0xff) * scale;
                 out[c * n + i] = (v - m) / s;
             }
         }

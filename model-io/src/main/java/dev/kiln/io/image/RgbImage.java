@@ -30,4 +30,15 @@ public record RgbImage(int width, int height, byte[] pixels) {
         }
         return new RgbImage(w, h, out);
     }
+
+    /** The image mirrored left to right (torchvision's horizontal flip). */
+    public RgbImage mirrored() {
+        byte[] out = new byte[pixels.length];
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                System.arraycopy(pixels, (y * width + x) * 3, out, (y * width + width - 1 - x) * 3, 3);
+            }
+        }
+        return new RgbImage(width, height, out);
+    }
 }

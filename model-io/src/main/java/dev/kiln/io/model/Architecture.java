@@ -11,22 +11,36 @@ import java.util.Locale;
 /**
  * The networks Kiln can rebuild from a model card, by the name a card stores ("resnet50", "squeezenet1_1").
  * Each knows its feature map (the backbone's output without the top), which a fine-tuned head's first dense layer
- * depends on.
+ * depends on, the path prefix of its classifier top, and its last block (where fine-tuning unfreezes by default).
  */
 public enum Architecture {
-    RESNET50("resnet50", ResNet50.FEATURES),
-    SQUEEZENET1_1("squeezenet1_1", SqueezeNet11.FEATURES);
+    RESNET50("resnet50", ResNet50.FEATURES, "fc.", "layer4.2"),
+    SQUEEZENET1_1("squeezenet1_1", SqueezeNet11.FEATURES, "classifier.", "features.12");
 
     private final String cardName;
     private final int channels;
+    private final String topPrefix;
+    private final String lastBlock;
 
-    Architecture(String cardName, int channels) {
+    Architecture(String cardName, int channels, String topPrefix, String lastBlock) {
         this.cardName = cardName;
         this.channels = channels;
+        this.topPrefix = topPrefix;
+        this.lastBlock = lastBlock;
     }
 
     public String cardName() {
         return cardName;
+    }
+
+    /** The path prefix of the classifier top's parameters: "fc." (ResNet50) or "classifier." (SqueezeNet). */
+    public String topPrefix() {
+        return topPrefix;
+    }
+
+    /** The path of the backbone's last block: "layer4.2" (ResNet50) or "features.12" (SqueezeNet's last fire module). */
+    public String lastBlock() {
+        return lastBlock;
     }
 
     public static Architecture fromCardName(String name) {

@@ -1,5 +1,7 @@
 package dev.kiln.io.model;
 
+import java.util.List;
+
 /**
  * The classifier a fine-tuned model puts on a backbone built without its top. See {@link ModelCard} for the layer
  * names this describes.
@@ -12,6 +14,8 @@ package dev.kiln.io.model;
 public record HeadSpec(String pooling, int units, int classes) {
     public static final String FLATTEN = "flatten";
     public static final String GAP = "gap";
+    /** The names a card (and the command line's {@code --head}) gives the two heads. */
+    public static final List<String> TYPES = List.of(FLATTEN + "-dense", GAP + "-dense");
 
     public HeadSpec {
         if (!pooling.equals(FLATTEN) && !pooling.equals(GAP)) {
@@ -30,5 +34,13 @@ public record HeadSpec(String pooling, int units, int classes) {
     /** The name of the pooling layer in the model: "flatten" or "pool". */
     public String poolingLayerName() {
         return pooling.equals(FLATTEN) ? "flatten" : "pool";
+    }
+
+    /** The pooling of a head type: "flatten-dense" → "flatten", "gap-dense" → "gap". */
+    public static String poolingOf(String type) {
+        if (!TYPES.contains(type)) {
+            throw new IllegalArgumentException("unknown head '" + type + "'; known: " + TYPES);
+        }
+        return type.substring(0, type.length() - "-dense".length());
     }
 }

@@ -13,6 +13,7 @@ import dev.kiln.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -26,17 +27,40 @@ public final class KilnModelFile {
 
     /** Writes every weight and statistic of {@code model} with {@code card}, atomically. */
     public static void save(Path file, Layer model, ModelCard card) throws IOException {
+        save(file, model, card, Map.of());
+    }
+
+    /**
+     * Same, with {@code notes} beside the card in the metadata: facts for people, such as the epoch a fine-tuned
+     * model comes from. They may not reuse the card's keys, and loading ignores them.
+     */
+    public static void save(Path file, Layer model, ModelCard card, Map<String, String> notes) throws IOException {
         checkStructure(model, card);
+        Map<String, String> metadata = new LinkedHashMap<>(card.toMetadata());
+        for (Map.Entry<String, String> note : notes.entrySet()) {
+            if (metadata.putIfAbsent(note.getKey(), note.getValue()) != null) {
+                throw new IllegalArgumentException("note '" + note.getKey() + "' would overwrite the card's field");
+            }
+        }
         NamedTensors tensors = new NamedTensors();
         for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
             tensors.put(e.getKey(), TensorData.ofFloats(e.getValue().shape().toArray(), e.getValue().toFloatArray()));
         }
-        SafeTensors.write(file, tensors, card.toMetadata());
+        SafeTensors.write(file, tensors, metadata);
     }
 
     /** The card alone, without building the model. */
     public static ModelCard readCard(Path file) throws IOException {
-        return cardOf(file, SafeTensors.read(file));
+        return readCard(file, SafeTensors.read(file));
+    }
+
+    /** The card of a file already read ({@code file} names it in messages). */
+    public static ModelCard readCard(Path file, NamedTensors tensors) throws WeightFormatException {
+        try {
+            return ModelCard.fromMetadata(tensors.metadata());
+        } catch (IllegalArgumentException e) {
+            throw new WeightFormatException(file, e.getMessage());
+        }
     }
 
     /** True when {@code metadata} (of a safetensors file) carries a Kiln card. */
@@ -51,18 +75,24 @@ public final class KilnModelFile {
 
     /** Same as {@link #load(Path)} for a file already read. */
     public static LoadedModel load(Path file, NamedTensors tensors) throws IOException {
-        ModelCard card = cardOf(file, tensors);
+        ModelCard card = readCard(file, tensors);
         Layer model = card.buildModel();
-        WeightLoader.load(model, tensors, KILN_PATHS, LoadOptions.strict(), file);
+        WeightLoader.load(model, tensors, pathsOf(card), LoadOptions.strict(), file);
         return new LoadedModel(model, card);
     }
 
-    private static ModelCard cardOf(Path file, NamedTensors tensors) throws WeightFormatException {
-        try {
-            return ModelCard.fromMetadata(tensors.metadata());
-        } catch (IllegalArgumentException e) {
-            throw new WeightFormatException(file, e.getMessage());
-        }
+    /**
+     * The backbone alone, for a new head: the file's model without its classifier top (a pretrained model) or
+     * without its head (a fine-tuned one, whose backbone is the child {@code backbone}).
+     */
+    public static LoadedModel loadBackbone(Path file, NamedTensors tensors) throws IOException {
+        ModelCard card = readCard(file, tensors);
+        ModelCard backboneCard = card.withoutTop();
+        Layer model = backboneCard.buildModel();
+        LoadOptions options = LoadOptions.strict().withIncludeTop(false);
+        if (card.head() != null) options = options.under("backbone");
+        WeightLoader.load(model, tensors, pathsOf(card), options, file);
+        return new LoadedModel(model, backboneCard);
     }
 
     /** Saving a model that the card would not rebuild would only fail at load time; fail now instead. */
@@ -94,21 +124,24 @@ public final class KilnModelFile {
         }
     }
 
-    /** A Kiln file's keys are the model's paths. */
-    private static final NameMap KILN_PATHS = new NameMap() {
-        @Override
-        public Target target(String key) {
-            return Target.asIs(key);
-        }
+    /** A Kiln file's keys are the model's paths; the top is the architecture's. */
+    private static NameMap pathsOf(ModelCard card) {
+        String topPrefix = card.architecture().topPrefix();
+        return new NameMap() {
+            @Override
+            public Target target(String key) {
+                return Target.asIs(key);
+            }
 
-        @Override
-        public boolean isTop(String path) {
-            return false;
-        }
+            @Override
+            public boolean isTop(String path) {
+                return path.startsWith(topPrefix);
+            }
 
-        @Override
-        public String description() {
-            return "Kiln model file";
-        }
-    };
+            @Override
+            public String description() {
+                return "Kiln model file";
+            }
+        };
+    }
 }

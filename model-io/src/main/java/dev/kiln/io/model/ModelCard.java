@@ -42,7 +42,7 @@ import java.util.Map;
  *       </pre>
  *       {@code features} is C·H·W of the backbone's output at the card's crop size after flatten (ResNet50 at 224:
  *       2048·7·7), or C after pooling. The output is class <em>probabilities</em>. {@link #buildModel()} builds exactly
- *       this, so the trainer may call it instead of assembling the Sequential by hand.</li>
+ *       this (or, with {@link #buildModel(Layer)}, around a pretrained backbone), and the trainer uses it.</li>
  * </ul>
  *
  * @param variant    ResNet50's variant (torchvision v1.5 or Keras v1); null for other architectures
@@ -125,11 +125,20 @@ public record ModelCard(Architecture architecture, ResNetVariant variant, boolea
     /** A freshly initialized model of this card's structure (see the class comment for the fine-tuned layout). */
     public Layer buildModel() {
         if (head == null) return architecture.build(variant, includeTop, classes);
+        return buildModel(architecture.build(variant, false, 0));
+    }
+
+    /**
+     * The fine-tuned structure (see the class comment) around a backbone that already exists, such as one with
+     * pretrained weights; the head is freshly initialized. The backbone must be this architecture without its top.
+     */
+    public Layer buildModel(Layer backbone) {
+        if (head == null) throw new IllegalStateException("the card has no head to build around a backbone");
         int[] fmap = architecture.featureShape(preprocessing.crop());
         boolean flatten = head.pooling().equals(HeadSpec.FLATTEN);
         int features = flatten ? fmap[0] * fmap[1] * fmap[2] : fmap[0];
         return new Sequential()
-                .append("backbone", architecture.build(variant, false, 0))
+                .append("backbone", backbone)
                 .append(head.poolingLayerName(), flatten ? new Flatten() : new GlobalAveragePooling2D())
                 .append("dense", new Dense(features, head.units(), Activation.RELU))
                 .append("predictions", new Dense(head.units(), head.classes(), Activation.SOFTMAX));
@@ -190,9 +199,7 @@ public record ModelCard(Architecture architecture, ResNetVariant variant, boolea
         HeadSpec head = null;
         if (m.containsKey("head")) {
             JsonNode h = json(m, "head");
-            String type = h.path("type").asText();
-            if (!type.endsWith("-dense")) throw new IllegalArgumentException("card field 'head': unknown type '" + type + "'");
-            head = new HeadSpec(type.substring(0, type.length() - "-dense".length()), h.path("units").asInt(),
+            head = new HeadSpec(HeadSpec.poolingOf(h.path("type").asText()), h.path("units").asInt(),
                     h.path("classes").asInt());
         }
         JsonNode p = json(m, "preprocessing");

@@ -12,12 +12,13 @@ import dev.kiln.nn.Layer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * Turns any supported weight file into a Kiln model with its card: a Kiln model file as it is, or a foreign file
- * (torchvision .pth, Keras .h5, a folder of .npy, a plain safetensors state_dict) through its {@link ModelKind}'s
- * name map.
+ * Turns any supported weight file into a Kiln model with its card: a Kiln model file as it is (or its backbone
+ * alone), or a foreign file (torchvision .pth, Keras .h5, a folder of .npy, a plain safetensors state_dict) through
+ * its {@link ModelKind}'s name map.
  */
 public final class WeightImport {
     private WeightImport() {
@@ -47,18 +48,20 @@ public final class WeightImport {
         return new LoadedModel(model, card);
     }
 
+    /** A Kiln file as it is; or, with {@code includeTop} false, its backbone alone (for a new head). */
     private static LoadedModel loadKiln(Path file, NamedTensors tensors, ModelKind kind, Boolean includeTop)
             throws IOException {
-        LoadedModel loaded = KilnModelFile.load(file, tensors);
-        ModelCard card = loaded.card();
+        ModelCard card = KilnModelFile.readCard(file, tensors);
         if (kind != null && (kind.architecture() != card.architecture() || kind.variant() != card.variant())) {
-            throw new WeightFormatException(file, "is a Kiln " + card.architecture() + " file, not " + kind.cliName());
+            throw new WeightFormatException(file, "is a Kiln " + card.architecture()
+                    + (card.variant() == null ? "" : " (" + card.variant().name().toLowerCase(Locale.ROOT) + ")")
+                    + " file, not " + kind.cliName());
         }
-        if (includeTop != null && includeTop != card.includeTop()) {
-            throw new WeightFormatException(file, "is a Kiln file " + (card.includeTop() ? "with" : "without")
-                    + " its top; --" + (includeTop ? "" : "no-") + "include-top cannot change that");
+        if (Boolean.FALSE.equals(includeTop)) return KilnModelFile.loadBackbone(file, tensors);
+        if (Boolean.TRUE.equals(includeTop) && !card.includeTop()) {
+            throw new WeightFormatException(file, "is a Kiln file without its top; --include-top cannot change that");
         }
-        return loaded;
+        return KilnModelFile.load(file, tensors);
     }
 
     /** The number of classes: the first dimension of the top's weight in Kiln's layout. */

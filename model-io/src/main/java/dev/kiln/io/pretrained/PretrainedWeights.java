@@ -79,14 +79,14 @@ public final class PretrainedWeights {
         return cacheDir;
     }
 
-    /** The ImageNet weights of {@code kind} as a loaded model (downloading and converting them the first time). */
-    public LoadedModel imagenet(ModelKind kind) throws IOException {
+    /** The ImageNet weights of {@code kind} as a Kiln file in the cache (downloaded and converted the first time). */
+    public Path imagenetFile(ModelKind kind) throws IOException {
         Entry entry = IMAGENET.get(kind);
         if (entry == null) {
             throw new IOException("no official ImageNet weights known for " + kind.cliName() + "; known: "
                     + IMAGENET.keySet().stream().map(ModelKind::cliName).sorted().toList());
         }
-        return KilnModelFile.load(kilnFile(entry));
+        return kilnFile(entry);
     }
 
     /** The converted Kiln file of {@code entry} in the cache, made on first use. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.io.AtomicFiles;
 import dev.kiln.io.ElementType;
 import dev.kiln.io.NamedTensors;
 import dev.kiln.io.Shapes;
@@ -17,17 +18,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON naming every tensor's
@@ -84,38 +81,27 @@ public final class SafeTensors {
     }
 
     /**
-     * Writes tensors in their map order with the given metadata (may be null or empty), atomically: a
-     * temporary file in the target's directory is written, flushed, and moved over the target, so that a
-     * crash never leaves a half-written weight file under the real name.
+     * Writes tensors in their map order with the given metadata (may be null or empty), atomically
+     * ({@link AtomicFiles}), so that a crash never leaves a half-written weight file under the real name.
      */
     public static void write(Path file, NamedTensors tensors, Map<String, String> metadata) throws IOException {
+        write(file, tensors, metadata, AtomicFiles.BeforeCommit.NOTHING);
+    }
+
+    /** Same, running {@code beforeCommit} between the complete temporary file and the rename (tests crash there). */
+    public static void write(Path file, NamedTensors tensors, Map<String, String> metadata,
+                             AtomicFiles.BeforeCommit beforeCommit) throws IOException {
         byte[] header = headerBytes(tensors, metadata);
-        Path dir = file.toAbsolutePath().getParent();
-        // Not Files.createTempFile: that makes the file private (0600), and the move would keep it so.
-        // CREATE_NEW with an unguessable name gives the usual permissions and never reuses a file.
-        Path tmp = dir.resolve("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
-        boolean moved = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
+        AtomicFiles.write(file, temp -> {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
                 writeFully(ch, len.flip());
                 writeFully(ch, ByteBuffer.wrap(header));
                 for (TensorData t : tensors.asMap().values()) {
                     writeFully(ch, t.buffer());
                 }
-                ch.force(true);
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException(file + ": cannot replace atomically on this file system", e);
-            }
-            moved = true;
-        } finally {
-            if (!moved) {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        }, beforeCommit);
     }
 
     /** Same as {@link #write(Path, NamedTensors, Map)} with the tensors' own metadata. */

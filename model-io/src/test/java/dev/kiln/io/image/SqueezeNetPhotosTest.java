@@ -3,7 +3,6 @@ package dev.kiln.io.image;
 import dev.kiln.autograd.Autograd;
 import dev.kiln.io.Closeness;
 import dev.kiln.io.NamedTensors;
-import dev.kiln.io.SharedData;
 import dev.kiln.io.TensorData;
 import dev.kiln.io.model.LoadedModel;
 import dev.kiln.io.model.ModelKind;
@@ -13,6 +12,7 @@ import dev.kiln.io.safetensors.SafeTensors;
 import dev.kiln.nn.Mode;
 import dev.kiln.tensor.MemoryScope;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,6 @@ package dev.kiln.io.maps;
 import dev.kiln.autograd.Autograd;
 import dev.kiln.io.Closeness;
 import dev.kiln.io.NamedTensors;
-import dev.kiln.io.SharedData;
 import dev.kiln.io.TensorData;
 import dev.kiln.io.keras.KerasH5;
 import dev.kiln.io.safetensors.SafeTensors;
@@ -12,6 +11,7 @@ import dev.kiln.models.ResNetVariant;
 import dev.kiln.nn.Mode;
 import dev.kiln.tensor.MemoryScope;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -2,12 +2,12 @@ package dev.kiln.io.maps;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.io.SharedData;
 import dev.kiln.io.safetensors.SafeTensors;
 import dev.kiln.models.ResNet50;
 import dev.kiln.models.ResNetVariant;
 import dev.kiln.models.SqueezeNet11;
 import dev.kiln.nn.Parameter;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.kiln.io.model;
 
-import dev.kiln.io.SharedData;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

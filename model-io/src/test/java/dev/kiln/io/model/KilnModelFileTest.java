@@ -93,6 +93,28 @@ class KilnModelFileTest {
         assertEquals("bees", loaded.card().label(1));
     }
 
+    /** A new head goes on the backbone of a pretrained file (its top left out) or of a fine-tuned one (its head). */
+    @Test
+    void theBackboneOfAnyKilnFileLoadsWithoutTopOrHead() throws Exception {
+        ModelCard pretrained = ModelKind.SQUEEZENET1_1.card(true, 1000);
+        Layer withTop = pretrained.buildModel();
+        Path topFile = tmp.resolve("top.safetensors");
+        KilnModelFile.save(topFile, withTop, pretrained);
+        LoadedModel fromTop = WeightImport.load(topFile, null, false);
+        assertEquals(pretrained.withoutTop(), fromTop.card());
+        assertEquals(withTop.parameter("features.12.expand3x3.bias").value().toFloatArray()[3],
+                fromTop.model().parameter("features.12.expand3x3.bias").value().toFloatArray()[3]);
+
+        ModelCard fineTuned = pretrained.withHead(new HeadSpec(HeadSpec.GAP, 8, 2), List.of("ants", "bees"));
+        Layer model = fineTuned.buildModel(fromTop.model());
+        Path headFile = tmp.resolve("head.safetensors");
+        KilnModelFile.save(headFile, model, fineTuned, Map.of("kiln.epoch", "3"));
+        assertEquals("3", SafeTensors.read(headFile).metadata().get("kiln.epoch"));
+        LoadedModel fromHead = WeightImport.load(headFile, ModelKind.SQUEEZENET1_1, false);
+        assertEquals(fineTuned.withoutTop(), fromHead.card());
+        assertSameState(fromTop.model(), fromHead.model());
+    }
+
     @Test
     void flattenHeadSizesFollowTheCropSize() {
         ModelCard base = ModelKind.RESNET50.card(true, 1000);

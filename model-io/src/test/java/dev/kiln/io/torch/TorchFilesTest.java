@@ -2,10 +2,10 @@ package dev.kiln.io.torch;
 
 import dev.kiln.io.ElementType;
 import dev.kiln.io.NamedTensors;
-import dev.kiln.io.SharedData;
 import dev.kiln.io.TensorData;
 import dev.kiln.io.WeightFormatException;
 import dev.kiln.io.safetensors.SafeTensors;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

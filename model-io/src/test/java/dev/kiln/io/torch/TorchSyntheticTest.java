@@ -1,11 +1,11 @@
 package dev.kiln.io.torch;
 
 import dev.kiln.io.NamedTensors;
-import dev.kiln.io.SharedData;
 import dev.kiln.io.WeightFormatException;
 import dev.kiln.io.pickle.PickleBuilder;
 import dev.kiln.io.pickle.PickleHooks;
 import dev.kiln.io.pickle.Unpickler;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,6 @@
 package dev.kiln.trainer.data;
 
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -18,10 +19,10 @@ import java.util.concurrent.Future;
  */
 public final class BatchLoader implements Iterator<Batch>, AutoCloseable {
 
-    /** Produces one preprocessed image; must be thread-safe. */
+    /** Produces one preprocessed image; must be thread-safe. An IOException skips the sample (a file that is not an image). */
     @FunctionalInterface
     public interface ImageSource {
-        float[] load(Sample sample) throws UnreadableImageException;
+        float[] load(Sample sample) throws IOException;
     }
 
     private final List<Sample> order;
@@ -52,7 +53,7 @@ public final class BatchLoader implements Iterator<Batch>, AutoCloseable {
             inFlight.add(pool.submit(() -> {
                 try {
                     return source.load(s);
-                } catch (UnreadableImageException e) {
+                } catch (IOException e) {
                     skipped.record(s.file(), e);
                     return null;
                 }

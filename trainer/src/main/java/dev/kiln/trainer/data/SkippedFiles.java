@@ -2,6 +2,7 @@ package dev.kiln.trainer.data;
 
 import dev.kiln.trainer.Reporter;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -16,7 +17,7 @@ public final class SkippedFiles {
         this.reporter = reporter;
     }
 
-    public void record(Path file, UnreadableImageException e) {
+    public void record(Path file, IOException e) {
         if (reasons.putIfAbsent(file, e.getMessage()) == null) reporter.warn("skipping " + e.getMessage());
     }
 

@@ -3,6 +3,7 @@ package dev.kiln.trainer.data;
 import dev.kiln.trainer.Reporter;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ class BatchLoaderTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            if (s.index() == 13) throw new UnreadableImageException(s.file(), "test", null);
+            if (s.index() == 13) throw new IOException(s.file() + ": not an image (test)");
             return new float[]{s.index(), -s.index()};
         }, pool, 2, skipped)) {
             List<Integer> seen = new ArrayList<>();

@@ -1,4 +1,4 @@
-package dev.kiln.trainer;
+package dev.kiln.io;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

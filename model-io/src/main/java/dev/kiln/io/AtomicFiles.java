@@ -1,16 +1,20 @@
-package dev.kiln.trainer;
+package dev.kiln.io;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Replaces files so that a crash at any moment leaves either the old file or the new one under the real name,
- * never a partial one: the content goes to a temporary file in the same folder (same file system), then
- * {@link Files#move} with {@code ATOMIC_MOVE} renames it over the target.
+ * never a partial one: the content goes to a temporary file in the same folder (same file system), is flushed to
+ * the disk, then {@link Files#move} with {@code ATOMIC_MOVE} renames it over the target. A temporary file left by a
+ * killed process is replaced by the next write of the same target. Weight files, checkpoints, histories and plots
+ * are all written this way.
  */
 public final class AtomicFiles {
     /** Temporary files start with "." and end with this; readers never look at them. */
@@ -45,6 +49,9 @@ public final class AtomicFiles {
         try {
             Files.deleteIfExists(temp); // left over by a crash
             writer.writeTo(temp);
+            try (FileChannel written = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                written.force(true); // on the disk before the rename makes it the real file
+            }
             beforeCommit.run(temp);
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -3,8 +3,8 @@ package dev.kiln.trainer;
 import dev.kiln.nn.Layer;
 
 /** Parameter counts as Keras's summary gives them. */
-final class TransferModelCounts {
-    private TransferModelCounts() {
+final class WeightCounts {
+    private WeightCounts() {
     }
 
     /** Weights an optimizer may change now. */

@@ -1,23 +1,18 @@
-package dev.kiln.io.cli;
+package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.io.NamedTensors;
-import dev.kiln.io.SharedData;
 import dev.kiln.io.TensorData;
 import dev.kiln.io.model.KilnModelFile;
 import dev.kiln.io.model.ModelCard;
 import dev.kiln.io.safetensors.SafeTensors;
 import dev.kiln.models.SqueezeNet11;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -26,26 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The commands as a user runs them: exit codes, output, and one-line errors without stack traces. */
-class CommandsTest {
+/** model-io's {@code convert} and {@code predict} as a user runs them, under the {@code kiln} root command. */
+class ConvertPredictCommandsTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {
-        /** Failures are one line, name the command, and never show a stack trace. */
-        void assertFailedWith(String command, String fragment) {
-            assertEquals(1, code, "exit code; stderr: " + err);
-            assertEquals(1, err.lines().count(), "one line: " + err);
-            assertTrue(err.startsWith("kiln " + command + ": "), err);
-            assertTrue(err.contains(fragment), "expected '" + fragment + "' in: " + err);
-            assertFalse(err.contains("\tat ") || err.contains("Exception:"), err);
-        }
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = new CommandLine(new KilnIoMain()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
-        return new Run(code, out.toString(), err.toString());
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** A torchvision-style SqueezeNet state_dict; {@code edit} may drop or replace tensors. */
@@ -67,13 +49,13 @@ class CommandsTest {
         Path dog = SharedData.require("data/imagenet-samples/pytorch-hub/dog.jpg");
         Path kiln = tmp.resolve("squeezenet.safetensors");
 
-        Run convert = run("convert", "--from", npy.toString(), "--to", kiln.toString());
-        assertEquals(0, convert.code(), convert.err());
+        CliRun convert = run("convert", "--from", npy.toString(), "--to", kiln.toString());
+        convert.assertSucceeded();
         assertTrue(convert.out().contains("squeezenet1_1, 1000 classes"), convert.out());
         assertEquals("squeezenet1_1", KilnModelFile.readCard(kiln).architecture().cardName());
 
-        Run predict = run("predict", "--weights", kiln.toString(), "--top", "2", "--json", dog.toString());
-        assertEquals(0, predict.code(), predict.err());
+        CliRun predict = run("predict", "--weights", kiln.toString(), "--top", "2", "--json", dog.toString());
+        predict.assertSucceeded();
         JsonNode json = new ObjectMapper().readTree(predict.out());
         assertEquals(dog.toString(), json.get("file").asText());
         assertEquals(2, json.get("top").size());
@@ -87,7 +69,7 @@ class CommandsTest {
         Path npy = SharedData.require("data/squeezenet1_1");
         Path parrot = SharedData.require("data/imagenet-samples/google-coral-test_data/parrot.jpg");
         Path notAnImage = Files.writeString(tmp.resolve("notes.jpg"), "just text");
-        Run r = run("predict", "--weights", npy.toString(), "--top", "1", notAnImage.toString(), parrot.toString());
+        CliRun r = run("predict", "--weights", npy.toString(), "--top", "1", notAnImage.toString(), parrot.toString());
         r.assertFailedWith("predict", notAnImage + ": not an image");
         assertTrue(r.out().contains("88  macaw"), r.out());
     }
@@ -126,8 +108,8 @@ class CommandsTest {
     void convertWithoutTopGivesABackboneThatPredictRefuses() throws Exception {
         Path file = squeezeNetStateDict("sd.safetensors", Map.of());
         Path backbone = tmp.resolve("backbone.safetensors");
-        Run r = run("convert", "--from", file.toString(), "--to", backbone.toString(), "--no-include-top");
-        assertEquals(0, r.code(), r.err());
+        CliRun r = run("convert", "--from", file.toString(), "--to", backbone.toString(), "--no-include-top");
+        r.assertSucceeded();
         ModelCard card = KilnModelFile.readCard(backbone);
         assertFalse(card.includeTop());
         assertFalse(SafeTensors.read(backbone).contains("classifier.1.weight"));
@@ -140,18 +122,13 @@ class CommandsTest {
 
     @Test
     void imagenetWithoutNetworkFailsFastAndSaysWhatToPass() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = s.getLocalPort();
-        }
-        System.setProperty("kiln.weights.base.url", "http://127.0.0.1:" + closedPort + "/models/");
-        System.setProperty("kiln.cache.dir", tmp.resolve("cache").toString());
-        try {
-            run("predict", "--weights", "imagenet", "x.jpg")
-                    .assertFailedWith("predict", "--weights path/to/resnet50-0676ba61.pth");
-        } finally {
-            System.clearProperty("kiln.weights.base.url");
-            System.clearProperty("kiln.cache.dir");
-        }
+        CliRun.withoutNetwork(tmp.resolve("cache"), () -> run("predict", "--weights", "imagenet", "x.jpg")
+                .assertFailedWith("predict", "--weights path/to/resnet50-0676ba61.pth"));
+    }
+
+    @Test
+    void badOptionValuesAreUsageErrors() {
+        run("predict", "--weights", "imagenet", "--top", "0", "x.jpg").assertFailedWith("predict", "--top must be at least 1");
+        run("predict", "--weights", "imagenet", "--model", "vgg16", "x.jpg").assertFailedWith("predict", "unknown model 'vgg16'");
     }
 }
