@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
  * Each case builds its model (random init), runs {@code --warmup} untimed steps, then {@code --steps} timed ones,
  * and reports the median step. Peak RSS is reset between cases, so each case's figure is its own.
  */
-@Command(name = "ResNetBench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Times ResNet50 inference and training steps on a Kiln backend.")
 public final class ResNetBench implements Callable<Integer> {
 

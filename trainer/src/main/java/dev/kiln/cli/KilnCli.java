@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.bench.ResNetBench;
 import dev.kiln.io.WeightFormatException;
 import dev.kiln.io.cli.CliErrors;
 import dev.kiln.io.cli.ConvertCommand;
@@ -32,6 +33,7 @@ import java.util.logging.Logger;
                 PlanCommand.class,
                 ConvertCommand.class,
                 PredictCommand.class,
+                ResNetBench.class,
                 CommandLine.HelpCommand.class,
         })
 public final class KilnCli implements Runnable {
