@@ -29,8 +29,19 @@ for jar in */target/*.jar; do
   case "$jar" in *-tests.jar|*-sources.jar|*-javadoc.jar) continue ;; esac
   cp "$jar" "$bundle/lib/"
 done
+cp engine-core/target/engine-core-*-tests.jar "$bundle/lib/"   # the oracle-parity suites, run there on CUDA
 cp -r engine-cuda/target/test-classes "$bundle/test-classes"
-cp scripts/gpu-check.sh "$bundle/"
+cp scripts/gpu-check.sh scripts/torch_gpu_bench.py "$bundle/"
+
+# The oracle cases travel too, except the 113 MB ResNet50 pair, which would not fit the 64 MiB a device call carries.
+shared="${KILN_SHARED_DIR:-$root/../shared}"
+if [ -d "$shared/oracle/cases" ]; then
+  mkdir -p "$bundle/oracle"
+  for f in "$shared"/oracle/cases/*.safetensors; do
+    case "$(basename "$f")" in resnet50_seed0*) continue ;; esac
+    cp "$f" "$bundle/oracle/"
+  done
+fi
 
 if [ "${KILN_JLINK:-0}" = 1 ]; then
   echo "gpu-bundle: making a Java runtime with jlink"

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Runs Kiln's CUDA test suite on a machine with an NVIDIA GPU and no Maven or network, from the bundle that
-# scripts/gpu-bundle.sh prepared (target/gpu-bundle), and prints ONE JSON line with the results on stdout.
-# Human-readable progress goes to stderr; the JUnit XML report to target/gpu-bundle/reports.
+# Runs on a machine with an NVIDIA GPU and no Maven or network, from the bundle that scripts/gpu-bundle.sh prepared
+# (target/gpu-bundle), and prints ONE JSON line with the results on stdout:
+#   1. engine-cuda's tests, and engine-core's oracle-parity and whole-step suites on the CUDA backend
+#      (the oracle cases travel in the bundle, without the 113 MB ResNet50 pair);
+#   2. kiln bench on the GPU: ResNet50 full training step and frozen phase, batch 64 and 128, fp32 and TF32;
+#   3. PyTorch's equivalent (torch_gpu_bench.py), where this machine's python3 has torch with CUDA.
+# Human-readable progress goes to stderr; JUnit XML reports to the bundle's reports*/ folders.
 #
 # CUDA 13 and cuDNN 9 come from a pip PyTorch install (site-packages/nvidia/*/lib); the driver (libcuda.so.1)
-# from the system. Environment: KILN_BUNDLE (bundle dir), KILN_TEST_TIMEOUT (seconds, default 420),
-# KILN_BENCH=1 to run the benchmark after the tests, JAVA (java binary).
+# from the system. Environment: KILN_BUNDLE (bundle dir), KILN_TEST_TIMEOUT (seconds per suite, default 240),
+# KILN_BENCH=0 to skip the benchmarks, JAVA (java binary).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ -n "${KILN_BUNDLE:-}" ]; then bundle="$KILN_BUNDLE"
@@ -64,34 +68,54 @@ jvm=(-Xmx8g -Xss8m --enable-native-access=ALL-UNNAMED
      -Djava.library.path="${LD_LIBRARY_PATH:-}"
      -Dkiln.cuda.debugSync="${KILN_DEBUG_SYNC:-true}")
 start=$(date +%s)
-timeout "${KILN_TEST_TIMEOUT:-420}" "$java_bin" "${jvm[@]}" -cp "$cp" org.junit.platform.console.ConsoleLauncher \
+timeout "${KILN_TEST_TIMEOUT:-240}" "$java_bin" "${jvm[@]}" -cp "$cp" org.junit.platform.console.ConsoleLauncher \
     execute --disable-banner --disable-ansi-colors --details=tree --select-package=dev.kiln.cuda --reports-dir="$reports" >&2
 rc=$?
+# engine-core's oracle-parity and whole-step suites, unchanged, on the CUDA backend.
+parity_reports="$bundle/reports-parity"
+rm -rf "$parity_reports"; mkdir -p "$parity_reports"
+timeout "${KILN_TEST_TIMEOUT:-240}" "$java_bin" "${jvm[@]}" -Dkiln.test.backend=cuda -Dkiln.oracle.dir="$bundle/oracle" \
+    -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors --details=tree \
+    --select-class=dev.kiln.oracle.OracleParityTest --select-class=dev.kiln.oracle.BackendAgreementTest \
+    --reports-dir="$parity_reports" >&2
+parity_rc=$?
+[ "$rc" = 0 ] && rc=$parity_rc
 seconds=$(( $(date +%s) - start ))
 
+attr() { # attr NAME XML: a count from the first <testsuite> element
+  [ -n "$2" ] && grep -m1 -o "<testsuite [^>]*" "$2" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
 xml="$(ls "$reports"/*.xml 2>/dev/null | head -1)"
-attr() { [ -n "$xml" ] && grep -m1 -o "<testsuite [^>]*" "$xml" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
-tests=$(attr tests); failures=$(attr failures); errors=$(attr errors); skipped=$(attr skipped)
+pxml="$(ls "$parity_reports"/*.xml 2>/dev/null | head -1)"
+tests=$(( $(attr tests "$xml") + $(attr tests "$pxml") ))
+failures=$(( $(attr failures "$xml") + $(attr failures "$pxml") ))
+errors=$(( $(attr errors "$xml") + $(attr errors "$pxml") ))
+skipped=$(( $(attr skipped "$xml") + $(attr skipped "$pxml") ))
 tests=${tests:-0}; failures=${failures:-0}; errors=${errors:-0}; skipped=${skipped:-0}
 passed=$(( tests - failures - errors - skipped ))
-failed_names="$( [ -n "$xml" ] && grep -B1 -E '<(failure|error)' "$xml" | grep -o 'testcase name="[^"]*"' | cut -d'"' -f2 | paste -sd, - )"
+failed_names="$(cat $xml $pxml 2>/dev/null | grep -B1 -E '<(failure|error)' | grep -o 'testcase name="[^"]*"' | cut -d'"' -f2 | paste -sd, - )"
 
-# ---------------------------------------------------------------- benchmark (TODO: provided by the bench module)
-has_class() {  # is $1 in one of the bundle's jars?
-  python3 -c 'import sys, zipfile, glob
-sys.exit(0 if any(sys.argv[1] in zipfile.ZipFile(j).namelist() for j in glob.glob(sys.argv[2] + "/lib/*.jar")) else 1)' "$1" "$bundle" 2>/dev/null \
-  || { for j in "$bundle"/lib/*.jar; do unzip -l "$j" 2>/dev/null | grep -q "$1" && return 0; done; return 1; }
-}
-bench="not run"
-if [ "${KILN_BENCH:-0}" = 1 ]; then
-  if has_class "dev/kiln/bench/Main.class"; then
-    timeout "${KILN_BENCH_TIMEOUT:-300}" "$java_bin" "${jvm[@]}" -cp "$cp" dev.kiln.bench.Main --device cuda >&2 \
-      && bench="ok" || bench="failed"
-  else
-    bench="no dev.kiln.bench.Main in the bundle"
-  fi
+# ---------------------------------------------------------------- benchmarks
+# ResNet50 on the GPU: full training step and frozen phase, batch 64 and 128, fp32 and TF32 (one JSON line each).
+bench="[]"
+if [ "${KILN_BENCH:-1}" = 1 ]; then
+  lines=""
+  for tf32 in false true; do
+    for batch in 64 128; do
+      out="$(timeout "${KILN_BENCH_TIMEOUT:-150}" "$java_bin" "${jvm[@]}" -Dkiln.cuda.debugSync=false -Dkiln.cuda.tf32=$tf32 \
+          -cp "$cp" dev.kiln.bench.ResNetBench --device cuda --case train,frozen --batch $batch --steps 5 --warmup 2 --json \
+          2>>"$bundle/bench.log" | sed "s/^{/{\"tf32\":$tf32,/")"
+      lines="$lines${out:+$out$'\n'}"
+    done
+  done
+  bench="[$(printf '%s' "$lines" | grep '^{' | paste -sd, -)]"
+fi
+# PyTorch's equivalent, where this Python has torch with CUDA.
+torch="null"
+if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  torch="$(timeout "${KILN_TORCH_TIMEOUT:-150}" python3 "$here/torch_gpu_bench.py" 2>>"$bundle/bench.log" | tail -1)"
+  [ -n "$torch" ] || torch="null"
 fi
 
-printf '{"gpu":"%s","tests":%d,"passed":%d,"failed":%d,"errors":%d,"skipped":%d,"exit":%d,"seconds":%d,"failures":"%s","bench":"%s"}\n' \
-  "${gpu//\"/}" "$tests" "$passed" "$failures" "$errors" "$skipped" "$rc" "$seconds" "$failed_names" "$bench"
+printf '{"gpu":"%s","tests":%d,"passed":%d,"failed":%d,"errors":%d,"skipped":%d,"exit":%d,"seconds":%d,"failures":"%s","kiln_bench":%s,"torch_bench":%s}\n' \
+  "${gpu//\"/}" "$tests" "$passed" "$failures" "$errors" "$skipped" "$rc" "$seconds" "$failed_names" "$bench" "$torch"
 [ "$rc" = 0 ]

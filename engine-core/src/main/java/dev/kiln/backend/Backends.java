@@ -16,6 +16,7 @@ import java.util.logging.Logger;
 public final class Backends {
     private static final Logger LOG = Logger.getLogger(Backends.class.getName());
     private static final Map<String, Optional<Backend>> CREATED = new ConcurrentHashMap<>();
+    private static final Map<String, String> UNAVAILABLE = new ConcurrentHashMap<>();
     private static volatile Backend defaultBackend;
 
     private Backends() {
@@ -35,7 +36,10 @@ public final class Backends {
             for (BackendProvider p : providers()) {
                 if (p.name().equals(n)) {
                     Optional<Backend> b = p.create();
-                    if (b.isEmpty()) LOG.info("backend '" + n + "' is unavailable: " + p.unavailableReason());
+                    if (b.isEmpty()) {
+                        UNAVAILABLE.put(n, p.unavailableReason());
+                        LOG.info("backend '" + n + "' is unavailable: " + p.unavailableReason());
+                    }
                     return b;
                 }
             }
@@ -57,6 +61,11 @@ public final class Backends {
             if (b.isPresent()) return b.get();
         }
         throw new IllegalStateException("no Kiln backend can run here; is engine-core on the class path?");
+    }
+
+    /** Backends that were tried and cannot run here, by name, with the reason (for example no CUDA driver). */
+    public static Map<String, String> unavailable() {
+        return Map.copyOf(UNAVAILABLE);
     }
 
     /** The backend used by convenience factories such as {@code Tensor.of(float[], int...)}: the CPU unless set. */
