@@ -1,6 +1,5 @@
 package dev.kiln.bench;
 
-import dev.kiln.autograd.Autograd;
 import dev.kiln.backend.Backend;
 import dev.kiln.models.ResNet50;
 import dev.kiln.models.ResNetVariant;
@@ -9,10 +8,7 @@ import dev.kiln.nn.Dense;
 import dev.kiln.nn.Flatten;
 import dev.kiln.nn.Mode;
 import dev.kiln.nn.Sequential;
-import dev.kiln.ops.Ops;
 import dev.kiln.optim.Adam;
-import dev.kiln.tensor.MemoryScope;
-import dev.kiln.tensor.Tensor;
 
 /**
  * Transfer learning: a ResNet50 backbone without its top, (N, 2048, 7, 7), followed by the PyTorch script's head
@@ -27,64 +23,31 @@ import dev.kiln.tensor.Tensor;
  *       beta included, get gradients: that is Kiln's {@link Mode#EVAL} with layer4 trainable. Adam 1e-4.</li>
  * </ul>
  */
-final class FineTuneWorkload implements Workload {
+final class FineTuneWorkload extends TrainingStepWorkload {
     static final int HIDDEN = 1024, CLASSES = 10;
 
-    private final Sequential model;
-    private final Adam optimizer;
-    private final Mode mode;
-    private final Tensor x;
-    private final Tensor labels;
-    private final double flops;
+    private FineTuneWorkload(Sequential model, Backend backend, int batch, boolean unfreezeLayer4) {
+        super(model, new Adam(model, unfreezeLayer4 ? 1e-4 : 1e-3), unfreezeLayer4 ? Mode.EVAL : Mode.TRAIN,
+                Inputs.images(backend, batch, 0), Inputs.labels(backend, batch, CLASSES, 1),
+                batch * (unfreezeLayer4 ? new ResNetFlops().unfrozenLayer4(HIDDEN, CLASSES)
+                        : new ResNetFlops().frozen(HIDDEN, CLASSES)));
+    }
 
-    private FineTuneWorkload(Backend backend, int batch, boolean unfreezeLayer4) {
+    /** The backbone frozen (layer4 trainable when asked) and the script's head. */
+    private static Sequential model(boolean unfreezeLayer4) {
         ResNet50 backbone = new ResNet50(ResNetVariant.TORCHVISION_V1_5, false, 0);
         backbone.setTrainable(false);
         if (unfreezeLayer4) backbone.layer("layer4").setTrainable(true);
         Sequential head = new Sequential(new Flatten(), new Dense(ResNetFlops.FEATURES * 7 * 7, HIDDEN,
                 Activation.RELU), new Dense(HIDDEN, CLASSES));
-        model = new Sequential().append("backbone", backbone).append("head", head);
-        optimizer = new Adam(model, unfreezeLayer4 ? 1e-4 : 1e-3);
-        mode = unfreezeLayer4 ? Mode.EVAL : Mode.TRAIN;
-        x = Inputs.images(backend, batch, 0);
-        labels = Inputs.labels(backend, batch, CLASSES, 1);
-        ResNetFlops f = new ResNetFlops();
-        flops = batch * (unfreezeLayer4 ? f.unfrozenLayer4(HIDDEN, CLASSES) : f.frozen(HIDDEN, CLASSES));
+        return new Sequential().append("backbone", backbone).append("head", head);
     }
 
     static FineTuneWorkload frozen(Backend backend, int batch) {
-        return new FineTuneWorkload(backend, batch, false);
+        return new FineTuneWorkload(model(false), backend, batch, false);
     }
 
     static FineTuneWorkload unfrozenLayer4(Backend backend, int batch) {
-        return new FineTuneWorkload(backend, batch, true);
-    }
-
-    @Override
-    public void step() {
-        try (MemoryScope scope = MemoryScope.open()) {
-            model.zeroGrad();
-            Tensor loss = Ops.softmaxCrossEntropy(model.forward(x, mode), labels);
-            Autograd.backward(loss);
-            optimizer.step();
-            loss.backend().synchronize();
-        }
-    }
-
-    @Override
-    public double flopsPerStep() {
-        return flops;
-    }
-
-    @Override
-    public void close() {
-        x.close();
-        labels.close();
-        try {
-            optimizer.close();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-        Models.free(model);
+        return new FineTuneWorkload(model(true), backend, batch, true);
     }
 }
