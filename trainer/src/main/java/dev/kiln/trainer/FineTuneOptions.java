@@ -46,10 +46,8 @@ public final class FineTuneOptions {
 
     /** Fails with a one-line reason on values that cannot work. */
     public void validate() {
-        if (data == null) {
-            throw new UserInputException("no --data given, and this build cannot download a dataset; point it at a "
-                    + "local folder with one subfolder per class (or train/ and val/), e.g. --data ../shared/data/hymenoptera");
-        }
+        require(data != null, "no --data: point it at a folder with one subfolder per class (or train/ and val/), "
+                + "e.g. --data ../shared/data/hymenoptera");
         require(epochs >= 0, "--epochs must be >= 0, got " + epochs);
         require(fineTuneEpochs >= 0, "--fine-tune-epochs must be >= 0, got " + fineTuneEpochs);
         require(epochs + fineTuneEpochs > 0, "nothing to do: --epochs and --fine-tune-epochs are both 0");

@@ -11,6 +11,7 @@ import dev.kiln.trainer.data.DatasetSplit;
 import dev.kiln.trainer.data.ImageFolder;
 import dev.kiln.trainer.data.Sample;
 import dev.kiln.trainer.data.SkippedFiles;
+import dev.kiln.trainer.data.TutorialDataset;
 import dev.kiln.trainer.model.Backbones;
 import dev.kiln.trainer.model.FineTuneModel;
 
@@ -76,8 +77,20 @@ public final class FineTuner {
         }
     }
 
+    /** The default --data: the PyTorch tutorial's ants and bees, downloaded into the cache the first time. */
+    private Path tutorialDataset() {
+        try {
+            Path folder = TutorialDataset.fromEnvironment().folder();
+            reporter.info("data: no --data given; using the PyTorch tutorial's ants-vs-bees photos in " + folder);
+            return folder;
+        } catch (IOException e) {
+            throw new UserInputException("no --data given, and the default dataset could not be fetched: " + e.getMessage());
+        }
+    }
+
     public FineTuneResult run() throws IOException {
         long started = System.nanoTime();
+        if (opts.data == null) opts.data = tutorialDataset();
         opts.validate();
         Backend backend = Devices.select(opts.device);
         DatasetSplit data = ImageFolder.scan(opts.data, opts.valSplit, opts.seed, opts.limitPerClass);

@@ -22,8 +22,16 @@ class KilnCliTest {
 
     @Test
     void badInputExitsNonZeroWithOneLine() {
-        CliRun.of("finetune", "--model", "squeezenet1_1", "--weights", "none")
-                .assertFailedWith("finetune", "--data ../shared/data/hymenoptera");
+        // No --data and no network (an unreachable loopback port stands in for the tutorial's address).
+        System.setProperty("kiln.data.url", "http://127.0.0.1:1/hymenoptera_data.zip");
+        System.setProperty("kiln.cache.dir", tmp.resolve("cache").toString());
+        try {
+            CliRun.of("finetune", "--model", "squeezenet1_1", "--weights", "none")
+                    .assertFailedWith("finetune", "--data ../shared/data/hymenoptera");
+        } finally {
+            System.clearProperty("kiln.data.url");
+            System.clearProperty("kiln.cache.dir");
+        }
         CliRun.of("finetune", "--bogus").assertFailedWith("finetune", "Unknown option: '--bogus'");
         CliRun.of("finetune", "--data", tmp.toString(), "--model", "vgg16")
                 .assertFailedWith("finetune", "unknown model 'vgg16'");
