@@ -17,8 +17,9 @@ import java.util.Set;
  *
  * <p>Invariant: gradients of leaves (parameters) <em>accumulate</em> into {@link Tensor#grad()}, across every path
  * in one pass and across passes, until {@code Layer.zeroGrad()} drops them (PyTorch's {@code set_to_none}). The
- * first gradient to reach a leaf with no gradient becomes its gradient without a copy. Intermediate gradients are
- * freed as soon as the node that consumes them has run.
+ * first gradient to reach a leaf with no gradient becomes its gradient without a copy when it owns its memory
+ * ({@link Tensor#ownsStorage()}); a view that shares memory with another gradient is copied. Intermediate
+ * gradients are freed as soon as the node that consumes them has run.
  */
 public final class Autograd {
     private static final ThreadLocal<Integer> NO_GRAD_DEPTH = ThreadLocal.withInitial(() -> 0);
@@ -61,9 +62,10 @@ public final class Autograd {
         if (loss.numel() != 1) {
             throw new IllegalArgumentException("backward: loss must have one element, got shape " + loss.shape());
         }
-        Tensor seed = Tensor.empty(loss.backend(), loss.dtype(), loss.shape());
-        loss.backend().fill(seed, 1.0);
-        return backward(loss, seed);
+        try (Tensor seed = Tensor.empty(loss.backend(), loss.dtype(), loss.shape())) {
+            loss.backend().fill(seed, 1.0);
+            return backward(loss, seed);
+        }
     }
 
     /** Back-propagates {@code gradOutput}, the gradient of some scalar with respect to {@code output}. */

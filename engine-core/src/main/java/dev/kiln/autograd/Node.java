@@ -32,7 +32,9 @@ public abstract class Node {
 
     /**
      * Gradients of the loss with respect to each input, given the gradient with respect to this node's output.
-     * Entries for inputs that do not need a gradient are null. The returned tensors are new; the engine owns them.
+     * Entries for inputs that do not need a gradient are null. The returned tensors are new tensor objects, which the
+     * engine owns and closes; they may be views sharing memory with {@code gradOutput} (an add passes it on), so
+     * the engine never writes into one that does not own its storage.
      */
     protected abstract Tensor[] backward(Tensor gradOutput);
 

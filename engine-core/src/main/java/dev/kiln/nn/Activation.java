@@ -9,7 +9,10 @@ import java.util.function.UnaryOperator;
 public enum Activation {
     NONE("linear", x -> x),
     RELU("relu", Ops::relu),
-    /** Row-wise over (N, classes). A cross-entropy loss on its output uses the fused form on the logits. */
+    /**
+     * Row-wise over (N, classes). Its output is probabilities: train with {@code Ops.softmaxCrossEntropy} on the
+     * logits before it, which takes logits only.
+     */
     SOFTMAX("softmax", Ops::softmax);
 
     private final String kerasName;

@@ -49,7 +49,9 @@ public abstract class Layer {
      * {@link Tensor#gradFn()}, so its consumer recorded no node that saved {@code consumed}, and {@code consumed}
      * needs no gradient itself, so no earlier node saved it as an output. A frozen backbone then holds one or two
      * activations at a time instead of all of them. The layer's input belongs to the caller and is never closed;
-     * a view of {@code consumed} keeps the storage alive through its own reference.
+     * a view of {@code consumed} keeps the storage alive through its own reference. Precondition: {@code consumed}
+     * has no other consumer still to run (a tensor that feeds two branches, like SqueezeNet's squeeze output, must
+     * not be released after the first).
      */
     protected static void releaseIfUnsaved(Tensor consumed, Tensor input, Tensor produced) {
         if (consumed == input || consumed == produced || consumed.isClosed()) return;
@@ -74,6 +76,7 @@ public abstract class Layer {
         asLayer.parent = this;
         asLayer.name = childName;
         children.put(childName, asLayer);
+        if (!trainable) asLayer.setTrainable(false); // a layer added under a frozen one is frozen too, as in Keras
         return child;
     }
 

@@ -72,6 +72,7 @@ public final class Parameter {
         if (value.backend() == backend && value.dtype() == dtype) return;
         Tensor old = value;
         value = MemoryScope.outside(() -> old.to(backend, dtype));
+        if (old.grad() != null) old.grad().close();
         old.close();
         syncRequiresGrad();
     }

@@ -14,8 +14,8 @@ public final class AddOp extends Node {
         if (!a.shape().equals(b.shape())) {
             throw ErrorContext.shapeError("add", "shapes differ: " + a.shape() + " and " + b.shape());
         }
-        a = a.contiguous();
-        b = b.contiguous();
+        a = ContiguousOp.apply(a);
+        b = ContiguousOp.apply(b);
         Tensor out = Tensor.emptyLike(a);
         a.backend().add(a, b, out);
         return shouldRecord(a, b) ? new AddOp(a, b).record(out) : out;

@@ -44,8 +44,8 @@ public final class BatchNormInferenceOp extends Node {
     private static Tensor run(Tensor x, Tensor gamma, Tensor beta, Tensor residual, boolean relu, Tensor mean,
                               Tensor var, double eps) {
         BatchNormTrainingOp.checkShapes(x.shape(), gamma.shape(), beta.shape(), residual);
-        x = x.contiguous();
-        if (residual != null) residual = residual.contiguous();
+        x = ContiguousOp.apply(x);
+        if (residual != null) residual = ContiguousOp.apply(residual);
         Tensor y = Tensor.emptyLike(x);
         if (relu) {
             x.backend().batchNormReluForwardInference(x, gamma, beta, mean, var, eps, residual, y);

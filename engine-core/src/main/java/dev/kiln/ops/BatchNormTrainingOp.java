@@ -57,8 +57,8 @@ public final class BatchNormTrainingOp extends Node {
                     + x.shape());
         }
         Backend backend = x.backend();
-        x = x.contiguous();
-        if (residual != null) residual = residual.contiguous();
+        x = ContiguousOp.apply(x);
+        if (residual != null) residual = ContiguousOp.apply(residual);
         Tensor y = Tensor.emptyLike(x);
         Tensor mean = Tensor.empty(backend, x.dtype(), gamma.shape());
         Tensor invStd = Tensor.empty(backend, x.dtype(), gamma.shape());

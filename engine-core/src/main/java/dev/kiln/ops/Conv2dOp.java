@@ -28,7 +28,7 @@ public final class Conv2dOp extends Node {
     public static Tensor apply(Tensor x, Tensor weight, Tensor bias, Conv2dSpec spec) {
         Shape out = outputShape(x.shape(), weight.shape(), bias == null ? null : bias.shape(), spec);
         Backend backend = x.backend();
-        x = x.contiguous();
+        x = ContiguousOp.apply(x);
         Tensor y = Tensor.empty(backend, x.dtype(), out);
         backend.conv2dForward(x, weight, bias, y, spec);
         return shouldRecord(x, weight, bias) ? new Conv2dOp(x, weight, bias, spec).record(y) : y;

@@ -17,7 +17,7 @@ public final class DropoutOp extends Node {
 
     public static Tensor apply(Tensor x, double p, long seed) {
         if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout: rate must be in [0, 1), got " + p);
-        x = x.contiguous();
+        x = ContiguousOp.apply(x);
         Tensor mask = Tensor.emptyLike(x);
         x.backend().dropoutMask(mask, p, seed);
         Tensor y = Tensor.emptyLike(x);

@@ -15,7 +15,7 @@ public final class GlobalAvgPoolOp extends Node {
 
     public static Tensor apply(Tensor x) {
         ErrorContext.requireRank("global_avg_pool", "input", x.shape(), 4, "(N, C, H, W)");
-        x = x.contiguous();
+        x = ContiguousOp.apply(x);
         Tensor y = Tensor.empty(x.backend(), x.dtype(), Shape.of(x.dim(0), x.dim(1)));
         x.backend().globalAvgPoolForward(x, y);
         return shouldRecord(x) ? new GlobalAvgPoolOp(x).record(y) : y;

@@ -32,7 +32,7 @@ public final class LinearOp extends Node {
                     + weight.dim(0) + " outputs");
         }
         Backend backend = x.backend();
-        x = x.contiguous();
+        x = ContiguousOp.apply(x);
         Tensor y = Tensor.empty(backend, x.dtype(), Shape.of(x.dim(0), weight.dim(0)));
         backend.gemm(false, true, 1.0, x, weight, 0.0, y);
         if (bias != null) backend.addChannelBias(y, bias);

@@ -29,7 +29,7 @@ public final class MaxPool2dOp extends Node {
             throw ErrorContext.shapeError("max_pool2d", "input " + x.shape() + " is smaller than the "
                     + spec.kernel() + "x" + spec.kernel() + " window");
         }
-        x = x.contiguous();
+        x = ContiguousOp.apply(x);
         Tensor y = Tensor.empty(x.backend(), x.dtype(), Shape.of(x.dim(0), x.dim(1), p, q));
         x.backend().maxPool2dForward(x, y, spec);
         return shouldRecord(x) ? new MaxPool2dOp(x, y, spec).record(y) : y;

@@ -13,7 +13,7 @@ public final class ReluOp extends Node {
     }
 
     public static Tensor apply(Tensor x) {
-        x = x.contiguous();
+        x = ContiguousOp.apply(x);
         Tensor y = Tensor.emptyLike(x);
         x.backend().reluForward(x, y);
         return shouldRecord(x) ? new ReluOp(x, y).record(y) : y;

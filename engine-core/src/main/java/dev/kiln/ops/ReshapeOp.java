@@ -17,7 +17,7 @@ public final class ReshapeOp extends Node {
         if (Shape.of(dims).numel() != x.numel()) {
             throw ErrorContext.shapeError("reshape", "cannot reshape " + x.shape() + " to " + Shape.of(dims));
         }
-        Tensor y = x.contiguous().view(dims);
+        Tensor y = ContiguousOp.apply(x).view(dims);
         return shouldRecord(x) ? new ReshapeOp(x).record(y) : y;
     }
 

@@ -9,7 +9,8 @@ import dev.kiln.tensor.Tensor;
 /**
  * Softmax followed by cross-entropy, fused and averaged over the batch:
  * {@code loss = mean_n (logsumexp(z_n) - sum_k t_nk z_nk)}. Targets are I32 class indices (N) or a float
- * distribution (N, K), such as one-hot labels. The gradient is {@code (softmax(z) - t) / N}.
+ * distribution (N, K), such as one-hot labels. The gradient is {@code (softmax(z) - t) / N}. The input must be
+ * logits: given probabilities (a softmax layer's output) it would apply softmax a second time.
  */
 public final class SoftmaxCrossEntropyOp extends Node {
     private final Tensor probs;
@@ -25,7 +26,7 @@ public final class SoftmaxCrossEntropyOp extends Node {
     public static Tensor apply(Tensor logits, Tensor targets) {
         checkTargets(logits.shape(), targets);
         Backend backend = logits.backend();
-        logits = logits.contiguous();
+        logits = ContiguousOp.apply(logits);
         Tensor probs = Tensor.emptyLike(logits);
         Tensor rowLoss = Tensor.empty(backend, logits.dtype(), Shape.of(logits.dim(0)));
         backend.softmaxCrossEntropyForward(logits, targets, probs, rowLoss);

@@ -4,32 +4,26 @@ import dev.kiln.autograd.Node;
 import dev.kiln.tensor.Tensor;
 
 /**
- * Softmax along the last dimension of (N, K). The node keeps its input, the logits, so that a cross-entropy loss
- * on the probabilities can use the fused, stable {@link SoftmaxCrossEntropyOp} instead (what Keras does for a
- * softmax output layer).
+ * Softmax along the last dimension of (N, K), with its gradient {@code dx = y * (dy - <dy, y>)} per row. For
+ * training, compute the loss on the logits with the fused {@link SoftmaxCrossEntropyOp}: it takes logits, never
+ * probabilities, and is stable where log(softmax) is not.
  */
 public final class SoftmaxOp extends Node {
-    private final Tensor logits;
     private final Tensor y;
 
     private SoftmaxOp(Tensor logits, Tensor y) {
         super(logits);
-        this.logits = logits;
         this.y = y;
     }
 
     public static Tensor apply(Tensor logits) {
         ErrorContext.requireRank("softmax", "input", logits.shape(), 2, "(N, classes)");
-        logits = logits.contiguous();
+        logits = ContiguousOp.apply(logits);
         Tensor y = Tensor.emptyLike(logits);
         logits.backend().softmax(logits, y);
         return shouldRecord(logits) ? new SoftmaxOp(logits, y).record(y) : y;
     }
 
-    /** The logits this softmax was applied to. */
-    public Tensor logits() {
-        return logits;
-    }
 
     @Override
     public String name() {

@@ -8,8 +8,8 @@ import dev.kiln.tensor.Tensor;
 
 /**
  * Adam exactly as {@code torch.optim.Adam}: defaults lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0 added to
- * the gradient (coupled L2). Each parameter counts its own steps for bias correction, so a parameter unfrozen
- * later starts at t = 1. Note that Keras's Adam puts eps elsewhere and defaults it to 1e-7.
+ * the gradient (coupled L2). Each parameter counts its own steps for bias correction, so a parameter first
+ * trained after an unfreeze starts at t = 1. Note that Keras's Adam puts eps elsewhere and defaults it to 1e-7.
  */
 public class Adam extends Optimizer<Adam.Moments> {
     public static final double DEFAULT_LR = 1e-3;

@@ -13,8 +13,10 @@ import java.util.Map;
  * Updates a model's trainable weights from their gradients.
  *
  * <p>The trainable weights are fetched from the model at every {@link #step()}, and per-parameter state is created
- * lazily the first time a parameter is updated. So unfreezing layers mid-run just works: the newly trainable
- * weights get fresh state, and the others keep theirs. Parameters with no gradient yet are skipped, as in PyTorch.
+ * lazily the first time a parameter is updated. So unfreezing layers mid-run just works: weights that were never
+ * trained get fresh state, and the others keep theirs (also a weight frozen and later unfrozen again, which
+ * resumes its moments and step count). Parameters with no gradient are skipped, as in PyTorch. Create the optimizer
+ * after moving the model to its backend: state lives where the parameter was when it was first updated.
  *
  * @param <S> the per-parameter state (Adam's moments, SGD's momentum buffer)
  */

@@ -70,11 +70,19 @@ public final class MemoryScope implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
-        closed = true;
         Deque<MemoryScope> stack = STACK.get();
         if (stack.peek() != this) throw new IllegalStateException("memory scopes closed out of order");
+        closed = true;
         stack.pop();
-        for (Tensor t : tensors) t.close();
+        RuntimeException first = null;
+        for (Tensor t : tensors) {
+            try {
+                t.close();
+            } catch (RuntimeException e) { // free the rest anyway, report the first failure
+                if (first == null) first = e;
+            }
+        }
         tensors.clear();
+        if (first != null) throw first;
     }
 }

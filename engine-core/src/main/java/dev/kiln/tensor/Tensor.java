@@ -150,6 +150,7 @@ public final class Tensor implements AutoCloseable {
      * {@code Ops.reshape} when gradients must flow through the reshape.
      */
     public Tensor view(int... dims) {
+        checkOpen();
         Shape target = Shape.of(dims);
         if (target.numel() != numel()) {
             throw new IllegalArgumentException("view: cannot view shape " + shape + " as " + target);
@@ -159,8 +160,9 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(storage, target, target.contiguousStrides(), offset);
     }
 
-    /** A view of {@code length} entries of dimension {@code dim}, starting at {@code start} (no copy). */
+    /** A view of {@code length} entries of dimension {@code dim}, starting at {@code start} (no copy, not tracked by autograd). */
     public Tensor narrow(int dim, int start, int length) {
+        checkOpen();
         int d = dim < 0 ? rank() + dim : dim;
         if (start < 0 || length < 0 || start + length > shape.dim(d)) {
             throw new IndexOutOfBoundsException(
@@ -170,8 +172,9 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(storage, shape.withDim(d, length), strides.clone(), offset + start * strides[d]);
     }
 
-    /** A view with dimensions {@code a} and {@code b} swapped (no copy). */
+    /** A view with dimensions {@code a} and {@code b} swapped (no copy, not tracked by autograd). */
     public Tensor transpose(int a, int b) {
+        checkOpen();
         int[] dims = shape.toArray();
         long[] s = strides.clone();
         int t = dims[a]; dims[a] = dims[b]; dims[b] = t;
@@ -281,6 +284,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A view sharing the storage that autograd does not track. */
     public Tensor detach() {
+        checkOpen();
         storage.retain();
         return new Tensor(storage, shape, strides.clone(), offset);
     }

@@ -61,4 +61,22 @@ class AutogradTest {
         assertTrue(inside.isClosed());
         assertEquals(3f, kept.toFloatArray()[0]);
     }
+
+    @Test
+    void aStridedViewStillGetsItsGradient() {
+        // A leaf that is a transposed (non-contiguous) view: w = [[1, -4], [-2, 5], [3, -6]]
+        Tensor w = Tensor.of(new float[]{1, -2, 3, -4, 5, -6}, 2, 3).transpose(0, 1).setRequiresGrad(true);
+        Autograd.backward(Ops.relu(w), Tensor.of(new float[]{1, 2, 3, 4, 5, 6}, 3, 2));
+        // relu passes where w > 0: flat indices 0, 3 and 4 of w's own (3, 2) shape
+        assertArrayEquals(new float[]{1, 0, 0, 4, 5, 0}, w.grad().toFloatArray());
+    }
+
+    @Test
+    void aClosedTensorCannotBeViewedAgain() {
+        Tensor t = Tensor.of(new float[]{1, 2}, 2);
+        Tensor keep = t.view(1, 2);
+        t.close();
+        assertThrows(IllegalStateException.class, () -> t.view(2, 1));
+        assertEquals(2f, keep.toFloatArray()[1], "the other view keeps the storage");
+    }
 }

@@ -130,4 +130,12 @@ class TrainableSemanticsTest {
         net.layer("block.conv3").setTrainable(true);
         assertEquals(List.of("block.conv3.weight"), net.trainableWeights().stream().map(Parameter::path).toList());
     }
+
+    @Test
+    void aLayerAddedUnderAFrozenOneIsFrozen() {
+        Sequential frozen = new Sequential(new Dense(2, 2));
+        frozen.setTrainable(false);
+        frozen.append(new Dense(2, 2));
+        assertEquals(List.of(), frozen.trainableWeights());
+    }
 }
