@@ -160,7 +160,10 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(storage, target, target.contiguousStrides(), offset);
     }
 
-    /** A view of {@code length} entries of dimension {@code dim}, starting at {@code start} (no copy, not tracked by autograd). */
+    /**
+     * A view of {@code length} entries of dimension {@code dim}, starting at {@code start} (no copy, not tracked by
+     * autograd).
+     */
     public Tensor narrow(int dim, int start, int length) {
         checkOpen();
         int d = dim < 0 ? rank() + dim : dim;
