@@ -6,6 +6,7 @@ import dev.kiln.backend.cpu.CpuBackend;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -32,6 +33,9 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Times ResNet50 inference and training steps on a Kiln backend.")
 public final class ResNetBench implements Callable<Integer> {
+
+    @Spec
+    private CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--case", split = ",", defaultValue = "inference,train,frozen,unfreeze-layer4",
             description = "inference, train, frozen, unfreeze-layer4 (repeatable or a comma list; default: all)")
@@ -79,7 +83,12 @@ public final class ResNetBench implements Callable<Integer> {
         Set<BenchCase> selected = new LinkedHashSet<>();
         for (String c : cases) selected.add(BenchCase.parse(c));
 
-        Backend backend = Backends.get(device);
+        Backend backend;
+        try {
+            backend = Backends.get(device);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--device " + device + ": " + e.getMessage());
+        }
         ProfilingBackend profiler = profile ? new ProfilingBackend(backend) : null;
         if (profiler != null && !profiler.seesEveryKernel()) {
             text.println("note: --profile sees every kernel on the cpu backend only; " + backend.name()

@@ -50,8 +50,13 @@ public final class Backends {
     /** The backend called {@code name}, or an exception that lists what is available. */
     public static Backend get(String name) {
         if (name.equals("auto")) return best();
-        return find(name).orElseThrow(() -> new IllegalArgumentException(
-                "backend '" + name + "' is not available; present: " + providers().stream().map(BackendProvider::name).toList()));
+        return find(name).orElseThrow(() -> {
+            List<String> runnable = providers().stream().map(BackendProvider::name).filter(n -> find(n).isPresent())
+                    .toList();
+            String why = UNAVAILABLE.containsKey(name) ? "cannot run here (" + UNAVAILABLE.get(name) + ")"
+                    : "is not on the class path";
+            return new IllegalArgumentException("backend '" + name + "' " + why + "; available: " + runnable);
+        });
     }
 
     /** The highest-priority backend that can run here, logging once when an accelerator is skipped. */
