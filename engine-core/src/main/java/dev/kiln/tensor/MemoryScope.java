@@ -1,9 +1,10 @@
 package dev.kiln.tensor;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
-import java.util.List;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -24,7 +25,8 @@ import java.util.function.Supplier;
 public final class MemoryScope implements AutoCloseable {
     private static final ThreadLocal<Deque<MemoryScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
 
-    private final List<Tensor> tensors = new ArrayList<>();
+    /** Identity set: removal ({@link #untrack}, once per parameter gradient each step) must not scan a list. */
+    private final Set<Tensor> tensors = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closed;
 
     private MemoryScope() {

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Kiln's own model file: safetensors holding the model's state dict (float32, Kiln paths) with a {@link ModelCard}
@@ -96,13 +97,29 @@ public final class KilnModelFile {
     }
 
     /** Saving a model that the card would not rebuild would only fail at load time; fail now instead. */
+    /** Cards whose structure was already built and compared, with the structure that passed. */
+    private static final Map<ModelCard, String> CHECKED = new ConcurrentHashMap<>();
+
     private static void checkStructure(Layer model, ModelCard card) {
+        // Building the card's model allocates and initializes every weight (400 MB for ResNet50's flatten head), and
+        // the trainer saves at every improved epoch: remember which structure each card was checked against.
+        String structure = structureOf(model.stateDict());
+        if (structure.equals(CHECKED.get(card))) return;
         Layer reference = card.buildModel();
         try {
             compare(reference.stateDict(), model.stateDict());
         } finally {
             for (Tensor t : reference.stateDict().values()) t.close(); // off-heap memory the GC does not see
         }
+        if (CHECKED.size() >= 16) CHECKED.clear();
+        CHECKED.put(card, structure);
+    }
+
+    /** Every parameter path with its shape, in order: what {@link #compare} checks. */
+    private static String structureOf(Map<String, Tensor> stateDict) {
+        StringBuilder sb = new StringBuilder();
+        stateDict.forEach((path, t) -> sb.append(path).append(t.shape()).append(';'));
+        return sb.toString();
     }
 
     private static void compare(Map<String, Tensor> expected, Map<String, Tensor> actual) {
