@@ -235,7 +235,13 @@ public final class Tensor implements AutoCloseable {
         if (!src.shape.equals(shape)) {
             throw new IllegalArgumentException("copyFrom: source shape " + src.shape + " differs from " + shape);
         }
-        backend().copy(src.backend() == backend() ? src : src.to(backend()), this);
+        if (src.backend() == backend()) {
+            backend().copy(src, this);
+            return;
+        }
+        try (Tensor here = src.to(backend())) { // the staging copy on this backend is freed at once
+            backend().copy(here, this);
+        }
     }
 
     // ---------------------------------------------------------------- autograd
