@@ -11,7 +11,7 @@ import dev.kiln.tensor.Tensor;
 
 /**
  * The float32 CPU backend: off-heap tensors from a {@link CachingAllocator}, OpenBLAS sgemm for dense algebra and
- * convolutions (im2col), and parallel Java loops over direct buffers for everything else. F64 is not supported
+ * convolutions (im2col or shifted GEMMs over a padded input), and parallel Java loops over direct buffers for everything else. F64 is not supported
  * here; the reference backend computes in double.
  *
  * <p>Threads: {@code kiln.threads} (default: available processors) for both OpenBLAS and the Java loops, which
@@ -19,7 +19,12 @@ import dev.kiln.tensor.Tensor;
  */
 public final class CpuBackend implements Backend {
     private final CachingAllocator allocator = new CachingAllocator();
-    private final CpuConvolution convolution = new CpuConvolution();
+    /**
+     * {@code -Dkiln.cpu.conv=im2col} turns off the shifted-GEMM path for stride-1 kernels, for side-by-side
+     * benchmarks of the two formulations; the default ({@code auto}) uses it wherever it suits.
+     */
+    private final CpuConvolution convolution =
+            new CpuConvolution(!"im2col".equals(System.getProperty("kiln.cpu.conv", "auto")));
 
     private CpuBackend() {
         Blas.init();

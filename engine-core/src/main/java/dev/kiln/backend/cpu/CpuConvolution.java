@@ -30,19 +30,37 @@ final class CpuConvolution {
 
     private final Workspace col = new Workspace();
     private final Workspace gathered = new Workspace();
+    private final ShiftedGemmConvolution shifted = new ShiftedGemmConvolution();
+    private final boolean useShifted;
+
+    /** @param useShifted whether stride-1 kernels on large images skip im2col ({@link ShiftedGemmConvolution}) */
+    CpuConvolution(boolean useShifted) {
+        this.useShifted = useShifted;
+    }
 
     /** Bytes held by the workspaces. */
     synchronized long workspaceBytes() {
-        return col.bytes() + gathered.bytes();
+        return col.bytes() + gathered.bytes() + shifted.workspaceBytes();
     }
 
     synchronized void releaseWorkspaces() {
         col.release();
         gathered.release();
+        shifted.releaseWorkspaces();
+    }
+
+    /** x (N, C, H, W), w (K, C, R, S). */
+    private boolean shiftedSuits(Tensor x, Tensor w, Conv2dSpec spec) {
+        return useShifted && ShiftedGemmConvolution.suits(x.dim(2), x.dim(3), w.dim(2), w.dim(3), spec);
     }
 
     /** x (N, C, H, W), w (K, C, R, S), bias (K) nullable, y (N, K, P, Q). */
     synchronized void forward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
+        if (shiftedSuits(x, w, spec)) {
+            shifted.forward(x, w, y, spec);
+            if (bias != null) CpuElementwise.addChannelBias(y, bias);
+            return;
+        }
         Plan pl = new Plan(x, w, y, spec);
         FloatPointer xp = CpuStorage.pointer(x), wp = CpuStorage.pointer(w), yp = CpuStorage.pointer(y);
         long xOff = x.offset(), wOff = w.offset(), yOff = y.offset();
@@ -75,6 +93,10 @@ final class CpuConvolution {
 
     /** dy (N, K, P, Q), w (K, C, R, S), dx (N, C, H, W), overwritten. */
     synchronized void backwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
+        if (shiftedSuits(dx, w, spec)) {
+            shifted.backwardData(dy, w, dx, spec);
+            return;
+        }
         Plan pl = new Plan(dx, w, dy, spec);
         FloatPointer dyp = CpuStorage.pointer(dy), wp = CpuStorage.pointer(w), dxp = CpuStorage.pointer(dx);
         long dyOff = dy.offset(), wOff = w.offset(), dxOff = dx.offset();
@@ -112,6 +134,10 @@ final class CpuConvolution {
 
     /** x (N, C, H, W), dy (N, K, P, Q), dw (K, C, R, S), overwritten. */
     synchronized void backwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
+        if (shiftedSuits(x, dw, spec) && x.dim(0) > 0) {
+            shifted.backwardFilter(x, dy, dw, spec);
+            return;
+        }
         Plan pl = new Plan(x, dw, dy, spec);
         FloatPointer xp = CpuStorage.pointer(x), dyp = CpuStorage.pointer(dy), dwp = CpuStorage.pointer(dw);
         long xOff = x.offset(), dyOff = dy.offset(), dwOff = dw.offset();

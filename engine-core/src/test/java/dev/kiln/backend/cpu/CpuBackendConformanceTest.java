@@ -14,6 +14,7 @@ import java.util.Random;
 
 import static dev.kiln.backend.cpu.TestTensors.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every CpuBackend kernel against {@link ReferenceBackend} (float64 loops) on the same random float32 inputs. CPU
@@ -71,28 +72,70 @@ class CpuBackendConformanceTest {
             {3, 2, 11, 11, 4, 5, 5, 2, 2, 2, 2},     // 5x5 stride 2: several zero-padded edges per row
     };
 
+    /** Stride-1 cases for the shifted-GEMM formulation, which runs on them whether or not it would pay. */
+    private static final int[][] SHIFTED_CASES = {
+            {2, 8, 30, 30, 12, 3, 3, 1, 1, 1, 1},    // 3x3 pad 1 at 30x30: one image per GEMM
+            {5, 6, 20, 20, 4, 3, 3, 1, 1, 1, 1},     // images stacked per GEMM, partial last group
+            {2, 5, 18, 26, 7, 3, 5, 1, 1, 1, 2},     // rectangular kernel and image
+            {3, 4, 21, 19, 6, 3, 3, 1, 1, 1, 0},     // padding on one axis only
+            {2, 3, 24, 24, 5, 5, 5, 1, 1, 2, 2},     // 5x5 pad 2
+            {4, 16, 7, 7, 8, 3, 3, 1, 1, 1, 1},      // 7x7: all images in one GEMM
+    };
+
     @Test
     void convolutionsMatchReference() {
-        int caseIndex = 0;
-        for (int[] c : CONV_CASES) {
-            boolean bias = caseIndex++ % 2 == 0;
-            Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
-            int p = spec.outH(c[2], c[5]), q = spec.outW(c[3], c[6]);
-            String name = Arrays.toString(c) + (bias ? " with bias" : "");
-            Pair x = random(c[0], c[1], c[2], c[3]), w = random(c[4], c[1], c[5], c[6]);
-            Pair b = bias ? random(c[4]) : null, dy = random(c[0], c[4], p, q);
-            Pair y = output(c[0], c[4], p, q), dx = output(c[0], c[1], c[2], c[3]), dw = output(c[4], c[1], c[5], c[6]);
-
-            cpu.conv2dForward(x.cpu, w.cpu, bias ? b.cpu : null, y.cpu, spec);
-            ref.conv2dForward(x.ref, w.ref, bias ? b.ref : null, y.ref, spec);
-            check("conv forward " + name, y, CONV_TOL);
-            cpu.conv2dBackwardData(dy.cpu, w.cpu, dx.cpu, spec);
-            ref.conv2dBackwardData(dy.ref, w.ref, dx.ref, spec);
-            check("conv backward data " + name, dx, CONV_TOL);
-            cpu.conv2dBackwardFilter(x.cpu, dy.cpu, dw.cpu, spec);
-            ref.conv2dBackwardFilter(x.ref, dy.ref, dw.ref, spec);
-            check("conv backward filter " + name, dw, CONV_TOL);
+        for (boolean useShifted : new boolean[]{true, false}) {
+            CpuConvolution conv = new CpuConvolution(useShifted);
+            for (int[] c : CONV_CASES) {
+                checkConvolution(conv::forward, conv::backwardData, conv::backwardFilter, c,
+                        useShifted ? "auto " : "im2col ");
+            }
+            conv.releaseWorkspaces();
         }
+    }
+
+    @Test
+    void shiftedGemmConvolutionsMatchReference() {
+        for (int[] c : SHIFTED_CASES) {
+            Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
+            assertTrue(ShiftedGemmConvolution.applies(c[2], c[3], c[5], c[6], spec), Arrays.toString(c));
+            ShiftedGemmConvolution conv = new ShiftedGemmConvolution();
+            checkConvolution((x, w, b, y, sp) -> {
+                conv.forward(x, w, y, sp);
+                if (b != null) CpuElementwise.addChannelBias(y, b);
+            }, conv::backwardData, conv::backwardFilter, c, "shifted ");
+            conv.releaseWorkspaces();
+        }
+    }
+
+    private interface ConvForward {
+        void run(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec);
+    }
+
+    private interface ConvBackward {
+        /** backwardData(dy, w, dx) or backwardFilter(x, dy, dw). */
+        void run(Tensor a, Tensor b, Tensor out, Conv2dSpec spec);
+    }
+
+    private void checkConvolution(ConvForward forward, ConvBackward backwardData, ConvBackward backwardFilter,
+                                  int[] c, String formulation) {
+        boolean bias = (c[0] + c[1] + c[4]) % 2 == 0;
+        Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
+        int p = spec.outH(c[2], c[5]), q = spec.outW(c[3], c[6]);
+        String name = formulation + Arrays.toString(c) + (bias ? " with bias" : "");
+        Pair x = random(c[0], c[1], c[2], c[3]), w = random(c[4], c[1], c[5], c[6]);
+        Pair b = bias ? random(c[4]) : null, dy = random(c[0], c[4], p, q);
+        Pair y = output(c[0], c[4], p, q), dx = output(c[0], c[1], c[2], c[3]), dw = output(c[4], c[1], c[5], c[6]);
+
+        forward.run(x.cpu, w.cpu, bias ? b.cpu : null, y.cpu, spec);
+        ref.conv2dForward(x.ref, w.ref, bias ? b.ref : null, y.ref, spec);
+        check("conv forward " + name, y, CONV_TOL);
+        backwardData.run(dy.cpu, w.cpu, dx.cpu, spec);
+        ref.conv2dBackwardData(dy.ref, w.ref, dx.ref, spec);
+        check("conv backward data " + name, dx, CONV_TOL);
+        backwardFilter.run(x.cpu, dy.cpu, dw.cpu, spec);
+        ref.conv2dBackwardFilter(x.ref, dy.ref, dw.ref, spec);
+        check("conv backward filter " + name, dw, CONV_TOL);
     }
 
     // ------------------------------------------------------------------ dense algebra
