@@ -6,12 +6,13 @@ import java.nio.FloatBuffer;
 
 /**
  * Batch normalization over channel 1 of (N, C, ...) tensors, in parallel over channels, optionally fused with a
- * residual add and the ReLU that follow it. Channel statistics are accumulated in double.
+ * residual add and the ReLU that follow it.
  *
- * <p>Each channel's N planes are first copied into heap arrays ({@link ChannelRows}): bulk copies out of direct
- * buffers run at memcpy speed, and loops over {@code float[]} are vectorized by C2 where loops over direct buffers
- * are not (about 2× here). A channel is at most a few hundred KB at ResNet sizes, so the second pass over it hits
- * the cache. Sums use four accumulators each: a single double accumulator is a chain of dependent adds.
+ * <p>Each channel's N planes are first copied into heap arrays, one array per image ({@link ChannelRows}): bulk
+ * copies out of direct buffers run at memcpy speed, and loops over {@code float[]} are vectorized by C2 where
+ * loops over direct buffers are not (about 2× here). A channel is at most a few hundred KB at ResNet sizes, so the
+ * second pass over it hits the cache. One array per image is what lets the channel sums vectorize too
+ * ({@link LaneSums}).
  */
 final class CpuBatchNorm {
     private CpuBatchNorm() {
@@ -54,22 +55,27 @@ final class CpuBatchNorm {
             return t == null ? null : new ChannelRows(CpuStorage.floats(t), CpuStorage.offset(t), l);
         }
 
-        /** dst[i * plane + j] = channel c, image i, element j. */
-        void read(int c, float[] dst) {
-            for (int i = 0; i < l.n(); i++) b.get(o + l.start(i, c), dst, i * l.plane(), l.plane());
+        /** dst[i][j] = channel c, image i, element j. */
+        void read(int c, float[][] dst) {
+            for (int i = 0; i < l.n(); i++) b.get(o + l.start(i, c), dst[i], 0, l.plane());
         }
 
-        void write(int c, float[] src) {
-            for (int i = 0; i < l.n(); i++) b.put(o + l.start(i, c), src, i * l.plane(), l.plane());
+        void write(int c, float[][] src) {
+            for (int i = 0; i < l.n(); i++) b.put(o + l.start(i, c), src[i], 0, l.plane());
         }
     }
 
-    /** Per-thread scratch arrays, grown to the largest channel seen. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][0]);
+    /** Per-thread scratch: three sets of per-image rows, grown to the largest channel seen. */
+    private static final ThreadLocal<float[][][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0][0]);
 
-    private static float[][] scratch(int length, int arrays) {
-        float[][] s = SCRATCH.get();
-        for (int k = 0; k < arrays; k++) if (s[k].length < length) s[k] = new float[length];
+    /** Three arrays of {@code n} rows, each at least {@code plane} long. */
+    private static float[][][] scratch(int n, int plane) {
+        float[][][] s = SCRATCH.get();
+        for (int k = 0; k < s.length; k++) {
+            if (s[k].length < n || (n > 0 && s[k][0].length < plane)) {
+                s[k] = new float[Math.max(n, s[k].length)][plane];
+            }
+        }
         return s;
     }
 
@@ -86,13 +92,13 @@ final class CpuBatchNorm {
         Vec sm = Vec.of(saveMean), si = Vec.of(saveInvStd);
         int m = l.count();
         ParallelLoops.forRange(l.c(), 3L * m, (c0, c1) -> {
-            float[][] s = scratch(m, 2);
-            float[] xs = s[0], rs = s[1];
+            float[][][] s = scratch(l.n(), l.plane());
+            float[][] xs = s[0], rs = s[1];
             for (int c = c0; c < c1; c++) {
                 xr.read(c, xs);
                 // One pass with a shift (the channel's first value) keeps E[x^2] - E[x]^2 from cancelling.
-                double shift = m > 0 ? xs[0] : 0;
-                double[] sums = shiftedSums(xs, m, shift);
+                float shift = m > 0 ? xs[0][0] : 0;
+                double[] sums = LaneSums.shifted(xs, l.n(), l.plane(), shift);
                 double meanShifted = sums[0] / m;
                 double mean = shift + meanShifted;
                 double var = Math.max(0, sums[1] / m - meanShifted * meanShifted);
@@ -100,7 +106,7 @@ final class CpuBatchNorm {
                 float scale = (float) ((g == null ? 1 : g.get(c)) * invStd);
                 float bias = (float) ((b == null ? 0 : b.get(c)) - mean * scale);
                 if (rr != null) rr.read(c, rs);
-                affine(xs, rr == null ? null : rs, m, scale, bias, relu);
+                affine(xs, rr == null ? null : rs, l, scale, bias, relu);
                 yr.write(c, xs);
                 if (sm != null) sm.put(c, mean);
                 if (si != null) si.put(c, invStd);
@@ -121,51 +127,33 @@ final class CpuBatchNorm {
         Vec g = Vec.of(gamma), b = Vec.of(beta), mu = Vec.of(mean), v = Vec.of(var);
         int m = l.count();
         ParallelLoops.forRange(l.c(), 2L * m, (c0, c1) -> {
-            float[][] s = scratch(m, 2);
-            float[] xs = s[0], rs = s[1];
+            float[][][] s = scratch(l.n(), l.plane());
+            float[][] xs = s[0], rs = s[1];
             for (int c = c0; c < c1; c++) {
                 double invStd = 1.0 / Math.sqrt(v.get(c) + eps);
                 float scale = (float) ((g == null ? 1 : g.get(c)) * invStd);
                 float bias = (float) ((b == null ? 0 : b.get(c)) - mu.get(c) * (double) scale);
                 xr.read(c, xs);
                 if (rr != null) rr.read(c, rs);
-                affine(xs, rr == null ? null : rs, m, scale, bias, relu);
+                affine(xs, rr == null ? null : rs, l, scale, bias, relu);
                 yr.write(c, xs);
             }
         });
     }
 
-    /** {sum of (x - shift), sum of (x - shift)^2} over x[0, m). */
-    private static double[] shiftedSums(float[] x, int m, double shift) {
-        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-        int j = 0, end4 = m & ~3;
-        for (; j < end4; j += 4) {
-            double d0 = x[j] - shift, d1 = x[j + 1] - shift, d2 = x[j + 2] - shift, d3 = x[j + 3] - shift;
-            a0 += d0;
-            a1 += d1;
-            a2 += d2;
-            a3 += d3;
-            q0 += d0 * d0;
-            q1 += d1 * d1;
-            q2 += d2 * d2;
-            q3 += d3 * d3;
-        }
-        for (; j < m; j++) {
-            double d = x[j] - shift;
-            a0 += d;
-            q0 += d * d;
-        }
-        return new double[]{(a0 + a1) + (a2 + a3), (q0 + q1) + (q2 + q3)};
-    }
-
     /** In place: x = x * scale + bias, then + residual (nullable) and max(., 0) with {@code relu}. */
-    private static void affine(float[] x, float[] residual, int m, float scale, float bias, boolean relu) {
-        if (residual != null) {
-            for (int j = 0; j < m; j++) x[j] = Math.max(x[j] * scale + bias + residual[j], 0f);
-        } else if (relu) {
-            for (int j = 0; j < m; j++) x[j] = Math.max(x[j] * scale + bias, 0f);
-        } else {
-            for (int j = 0; j < m; j++) x[j] = x[j] * scale + bias;
+    private static void affine(float[][] xs, float[][] residuals, Layout l, float scale, float bias, boolean relu) {
+        int m = l.plane();
+        for (int i = 0; i < l.n(); i++) {
+            float[] x = xs[i];
+            if (residuals != null) {
+                float[] r = residuals[i];
+                for (int j = 0; j < m; j++) x[j] = Math.max(x[j] * scale + bias + r[j], 0f);
+            } else if (relu) {
+                for (int j = 0; j < m; j++) x[j] = Math.max(x[j] * scale + bias, 0f);
+            } else {
+                for (int j = 0; j < m; j++) x[j] = x[j] * scale + bias;
+            }
         }
     }
 
@@ -196,22 +184,23 @@ final class CpuBatchNorm {
         Vec g = Vec.of(gamma), dg = Vec.of(dgamma), db = Vec.of(dbeta);
         int m = l.count();
         ParallelLoops.forRange(l.c(), 4L * m, (c0, c1) -> {
-            float[][] s = scratch(m, 3);
-            float[] xs = s[0], gs = s[1], zs = s[2];
+            float[][][] s = scratch(l.n(), l.plane());
+            float[][] xs = s[0], gs = s[1], zs = s[2];
             for (int c = c0; c < c1; c++) {
                 double mu = mean.get(c);
                 double invStd = training ? stat2.get(c) : 1.0 / Math.sqrt(stat2.get(c) + eps);
                 gr.read(c, gs);
                 if (zr != null) {
                     zr.read(c, zs);
-                    gate(zs, gs, m);
+                    gate(zs, gs, l);
                     if (drr != null) drr.write(c, gs);
                 }
                 boolean needX = training || dg != null;
                 if (needX) xr.read(c, xs);
                 double sumDy = 0, sumDyXc = 0;
                 if (training || dg != null || db != null) {
-                    double[] sums = gradientSums(xs, gs, m, mu, needX);
+                    double[] sums = needX ? LaneSums.gradient(gs, xs, l.n(), l.plane(), (float) mu)
+                            : new double[]{LaneSums.shifted(gs, l.n(), l.plane(), 0f)[0], 0};
                     sumDy = sums[0];
                     sumDyXc = sums[1];
                 }
@@ -224,11 +213,14 @@ final class CpuBatchNorm {
                 float k = (float) gain;
                 float a = training && m > 0 ? (float) (-gain * sumDyXhat * invStd / m) : 0f;
                 float b = training && m > 0 ? (float) (-gain * sumDy / m) : 0f;
-                if (training) {
-                    float muF = (float) mu;
-                    for (int j = 0; j < m; j++) gs[j] = k * gs[j] + a * (xs[j] - muF) + b;
-                } else {
-                    for (int j = 0; j < m; j++) gs[j] = k * gs[j];
+                float muF = (float) mu;
+                for (int i = 0; i < l.n(); i++) {
+                    float[] gi = gs[i], xi = xs[i];
+                    if (training) {
+                        for (int j = 0; j < l.plane(); j++) gi[j] = k * gi[j] + a * (xi[j] - muF) + b;
+                    } else {
+                        for (int j = 0; j < l.plane(); j++) gi[j] = k * gi[j];
+                    }
                 }
                 dxr.write(c, gs);
             }
@@ -236,33 +228,10 @@ final class CpuBatchNorm {
     }
 
     /** In place: dy = dy where z > 0, else 0 (the ReLU's gradient given its output). */
-    private static void gate(float[] z, float[] dy, int m) {
-        for (int j = 0; j < m; j++) dy[j] = Relu.gate(z[j], dy[j]);
-    }
-
-    /** {sum of dy, sum of dy * (x - mu)} over [0, m); the second is 0 when x was not loaded. */
-    private static double[] gradientSums(float[] x, float[] dy, int m, double mu, boolean withX) {
-        double a0 = 0, a1 = 0, q0 = 0, q1 = 0;
-        int j = 0, end2 = m & ~1;
-        if (!withX) {
-            for (; j < end2; j += 2) {
-                a0 += dy[j];
-                a1 += dy[j + 1];
-            }
-            if (j < m) a0 += dy[j];
-            return new double[]{a0 + a1, 0};
+    private static void gate(float[][] zs, float[][] dys, Layout l) {
+        for (int i = 0; i < l.n(); i++) {
+            float[] z = zs[i], dy = dys[i];
+            for (int j = 0; j < l.plane(); j++) dy[j] = Relu.gate(z[j], dy[j]);
         }
-        for (; j < end2; j += 2) {
-            double d0 = dy[j], d1 = dy[j + 1];
-            a0 += d0;
-            a1 += d1;
-            q0 += d0 * (x[j] - mu);
-            q1 += d1 * (x[j + 1] - mu);
-        }
-        if (j < m) {
-            a0 += dy[j];
-            q0 += dy[j] * (x[j] - mu);
-        }
-        return new double[]{a0 + a1, q0 + q1};
     }
 }
