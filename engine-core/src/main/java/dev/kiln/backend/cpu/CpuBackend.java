@@ -292,7 +292,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void maxPool2dBackward(Tensor x, Tensor y, Tensor dy, Tensor dx, Pool2dSpec spec) {
-        CpuPooling.maxBackward(x, dy, dx, spec);
+        CpuPooling.maxBackward(x, y, dy, dx, spec);
     }
 
     @Override

@@ -33,19 +33,24 @@ final class CpuPooling {
         });
     }
 
-    /** dx (N, C, H, W) = sum over windows of dy routed to each window's first maximum. */
-    static void maxBackward(Tensor x, Tensor dy, Tensor dx, Pool2dSpec spec) {
-        FloatBuffer xb = CpuStorage.floats(x), gb = CpuStorage.floats(dy), db = CpuStorage.floats(dx);
-        int xo = CpuStorage.offset(x), go = CpuStorage.offset(dy), dxo = CpuStorage.offset(dx);
+    /**
+     * dx (N, C, H, W) = sum over windows of dy routed to each window's first maximum. y (N, C, P, Q) is the
+     * forward's output, the windows' maxima, so the backward only has to find where each one lies.
+     */
+    static void maxBackward(Tensor x, Tensor y, Tensor dy, Tensor dx, Pool2dSpec spec) {
+        FloatBuffer xb = CpuStorage.floats(x), yb = CpuStorage.floats(y), gb = CpuStorage.floats(dy);
+        FloatBuffer db = CpuStorage.floats(dx);
+        int xo = CpuStorage.offset(x), yo = CpuStorage.offset(y), go = CpuStorage.offset(dy);
+        int dxo = CpuStorage.offset(dx);
         int h = x.dim(2), w = x.dim(3), p = dy.dim(2), q = dy.dim(3);
         int k = spec.kernel();
         ParallelLoops.forRange(x.dim(0) * x.dim(1), (long) p * q * k * k, (pl0, pl1) -> {
             float[] in = new float[h * w], grad = new float[p * q], out = new float[h * w];
-            float[] max = new float[p * q], colMax = new float[w];
+            float[] max = new float[p * q];
             for (int pl = pl0; pl < pl1; pl++) {
                 xb.get(xo + pl * h * w, in, 0, h * w);
+                yb.get(yo + pl * p * q, max, 0, p * q);
                 gb.get(go + pl * p * q, grad, 0, p * q);
-                planeMax(in, h, w, p, q, spec, colMax, max);
                 java.util.Arrays.fill(out, 0f);
                 for (int i = 0; i < p; i++) {
                     for (int j = 0; j < q; j++) {
