@@ -33,8 +33,10 @@ trap 'rm -rf "$OUT"' EXIT
 FAST_BLAS=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
 
 # The yardstick's batches: inference at 8, the training cases at 16.
+# Tensors live off-heap; the Java heap only holds short-lived scratch arrays, so a 64 MiB young generation keeps
+# about 40 MiB of eden pages out of the peak RSS at no measured cost in speed.
 kiln() { # kiln CASES BATCH
-  "${FAST_BLAS[@]}" java -Xmx1g -XX:+UseParallelGC -cp "$JAR:$ROOT/bench/target/lib/*" dev.kiln.bench.ResNetBench \
+  "${FAST_BLAS[@]}" java -Xmx1g -Xmn64m -XX:+UseParallelGC -cp "$JAR:$ROOT/bench/target/lib/*" dev.kiln.bench.ResNetBench \
     --case "$1" --batch "$2" --threads "$THREADS" --steps "$STEPS" --warmup "$WARMUP" --json >>"$OUT/kiln.jsonl"
 }
 echo "== Kiln (threads $THREADS)" >&2
