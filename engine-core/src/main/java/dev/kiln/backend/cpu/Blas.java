@@ -46,4 +46,15 @@ final class Blas {
                 transB ? CblasTrans : CblasNoTrans, m, n, k, alpha, pa, Math.max(1, lda), pb, Math.max(1, ldb),
                 beta, pc, Math.max(1, ldc));
     }
+
+    /** {@code y += alpha * x} over n contiguous floats, each starting {@code xOff}/{@code yOff} into its pointer. */
+    static void saxpy(long n, float alpha, FloatPointer x, long xOff, FloatPointer y, long yOff) {
+        // cblas takes an int count: long vectors go in int-sized pieces.
+        for (long done = 0; done < n; ) {
+            int len = (int) Math.min(n - done, Integer.MAX_VALUE);
+            openblas_nolapack.cblas_saxpy(len, alpha, new FloatPointer(x).position(xOff + done), 1,
+                    new FloatPointer(y).position(yOff + done), 1);
+            done += len;
+        }
+    }
 }
