@@ -9,15 +9,17 @@ import java.nio.FloatBuffer;
 /**
  * conv2d forward, backward-data and backward-filter as GEMMs over im2col matrices (OpenBLAS sgemm).
  *
- * <p>Weights (K, C, R, S) are a (K, C*R*S) matrix. For each group of images, im2col builds col (C*R*S, G*P*Q) and
+ * <p>Weights (K, C, R, S) are a (K, C*R*S) matrix. For each group of G images, im2col builds col (C*R*S, G*cols),
+ * where cols is P*phaseW, P output rows each padded with a few garbage columns ({@link Im2Col}), and
  * <ul>
- *   <li>forward: y (K, G*P*Q) = W col,</li>
- *   <li>backward-data: dcol = W^T dy, then col2im,</li>
- *   <li>backward-filter: dW += dy col^T.</li>
+ *   <li>forward: grid (K, G*cols) = W col, cropped into y;</li>
+ *   <li>backward-data: dy is spread onto the grid (zeros in the garbage columns), dcol = W^T dy, then col2im;</li>
+ *   <li>backward-filter: dW += dy_grid col^T.</li>
  * </ul>
- * A 1x1, stride-1, unpadded convolution needs no im2col: image n (C, H*W) is already its column matrix. Small
- * images (7x7, 14x14) make thin GEMMs that OpenBLAS runs poorly, so several images share one GEMM, at the cost of
- * gathering/scattering dy and y through a workspace.
+ * Where the grid has no garbage columns and one image fills a GEMM, y and dy are the grid themselves. A 1x1,
+ * stride-1, unpadded convolution needs no im2col at all: image n (C, H*W) is already its column matrix. Small
+ * images (7x7, 14x14) make thin GEMMs that OpenBLAS runs poorly, so several images share one GEMM. Stride-1
+ * kernels on large images skip im2col ({@link ShiftedGemmConvolution}).
  *
  * <p>Workspaces grow only and are reused across calls; the methods are synchronized because of them. Java loops
  * (im2col, col2im, copies) and sgemm calls alternate, never overlap.
@@ -58,33 +60,30 @@ final class CpuConvolution {
     synchronized void forward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
         if (shiftedSuits(x, w, spec)) {
             shifted.forward(x, w, y, spec);
-            if (bias != null) CpuElementwise.addChannelBias(y, bias);
-            return;
-        }
-        Plan pl = new Plan(x, w, y, spec);
-        FloatPointer xp = CpuStorage.pointer(x), wp = CpuStorage.pointer(w), yp = CpuStorage.pointer(y);
-        long xOff = x.offset(), wOff = w.offset(), yOff = y.offset();
-        if (pl.direct && pl.group == 1) {
-            for (int n = 0; n < pl.n; n++) {
-                // y_n (K, HW) = W (K, C) x_n (C, HW)
-                Blas.sgemm(false, false, pl.k, pl.pq, pl.crs, 1f, wp, wOff, pl.crs,
-                        xp, xOff + (long) n * pl.xImage, pl.pq, 0f, yp, yOff + (long) n * pl.yImage, pl.pq);
-            }
         } else {
-            col.ensure(pl.colFloats());
-            if (pl.group > 1) gathered.ensure((long) pl.k * pl.group * pl.pq);
-            for (int n0 = 0; n0 < pl.n; n0 += pl.group) {
-                int g = Math.min(pl.group, pl.n - n0);
-                int ld = g * pl.pq;
-                unfold(pl, x, n0, g, ld);
-                if (g == 1) {
-                    Blas.sgemm(false, false, pl.k, pl.pq, pl.crs, 1f, wp, wOff, pl.crs,
-                            col.pointer(), 0, ld, 0f, yp, yOff + (long) n0 * pl.yImage, pl.pq);
-                } else {
-                    // out (K, g*PQ) = W col, then scatter each image's PQ block of every row to y[n, k].
-                    Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
-                            col.pointer(), 0, ld, 0f, gathered.pointer(), 0, ld);
-                    moveBlocks(pl, gathered.buffer(), CpuStorage.floats(y), CpuStorage.offset(y), n0, g, true);
+            Plan pl = new Plan(x, w, y, spec);
+            FloatPointer xp = CpuStorage.pointer(x), wp = CpuStorage.pointer(w), yp = CpuStorage.pointer(y);
+            long xOff = x.offset(), wOff = w.offset(), yOff = y.offset();
+            if (pl.direct && pl.group == 1) {
+                for (int n = 0; n < pl.n; n++) {
+                    // y_n (K, HW) = W (K, C) x_n (C, HW)
+                    Blas.sgemm(false, false, pl.k, pl.cols, pl.crs, 1f, wp, wOff, pl.crs,
+                            xp, xOff + (long) n * pl.xImage, pl.cols, 0f, yp, yOff + (long) n * pl.yImage, pl.cols);
+                }
+            } else {
+                pl.ensureWorkspaces();
+                for (int n0 = 0; n0 < pl.n; n0 += pl.group) {
+                    int g = Math.min(pl.group, pl.n - n0), ld = g * pl.cols;
+                    unfold(pl, x, n0, g, ld);
+                    if (pl.isOwnGrid(g)) {
+                        Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
+                                col.pointer(), 0, ld, 0f, yp, yOff + (long) n0 * pl.yImage, ld);
+                    } else {
+                        // grid (K, g*cols) = W col, then crop each image's outputs into y[n, k].
+                        Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
+                                col.pointer(), 0, ld, 0f, gathered.pointer(), 0, ld);
+                        pl.grid(g).crop(gathered.buffer(), g, y, n0);
+                    }
                 }
             }
         }
@@ -103,30 +102,21 @@ final class CpuConvolution {
         if (pl.direct && pl.group == 1) {
             for (int n = 0; n < pl.n; n++) {
                 // dx_n (C, HW) = W^T (C, K) dy_n (K, HW)
-                Blas.sgemm(true, false, pl.crs, pl.pq, pl.k, 1f, wp, wOff, pl.crs,
-                        dyp, dyOff + (long) n * pl.yImage, pl.pq, 0f, dxp, dxOff + (long) n * pl.xImage, pl.pq);
+                Blas.sgemm(true, false, pl.crs, pl.cols, pl.k, 1f, wp, wOff, pl.crs,
+                        dyp, dyOff + (long) n * pl.yImage, pl.cols, 0f, dxp, dxOff + (long) n * pl.xImage, pl.cols);
             }
             return;
         }
-        col.ensure(pl.colFloats());
-        if (pl.group > 1) gathered.ensure((long) pl.k * pl.group * pl.pq);
+        pl.ensureWorkspaces();
         FloatBuffer dxb = CpuStorage.floats(dx);
         int dxStart = CpuStorage.offset(dx);
         for (int n0 = 0; n0 < pl.n; n0 += pl.group) {
-            int g = Math.min(pl.group, pl.n - n0);
-            int ld = g * pl.pq;
-            FloatPointer dyMat = dyp;
-            long dyMatOff = dyOff + (long) n0 * pl.yImage;
-            if (g > 1) {
-                moveBlocks(pl, gathered.buffer(), CpuStorage.floats(dy), CpuStorage.offset(dy), n0, g, false);
-                dyMat = gathered.pointer();
-                dyMatOff = 0;
-            }
-            // dcol (CRS, g*PQ) = W^T (CRS, K) dy (K, g*PQ)
-            Blas.sgemm(true, false, pl.crs, ld, pl.k, 1f, wp, wOff, pl.crs, dyMat, dyMatOff, ld,
-                    0f, col.pointer(), 0, ld);
+            int g = Math.min(pl.group, pl.n - n0), ld = g * pl.cols;
+            // dcol (CRS, g*cols) = W^T (CRS, K) dy_grid (K, g*cols)
+            Blas.sgemm(true, false, pl.crs, ld, pl.k, 1f, wp, wOff, pl.crs,
+                    dyGrid(pl, dy, n0, g), dyGridOffset(pl, dy, n0, g), ld, 0f, col.pointer(), 0, ld);
             for (int i = 0; i < g; i++) {
-                Im2Col.col2im(pl.geometry, col.buffer(), 0, ld, i * pl.pq, dxb,
+                Im2Col.col2im(pl.geometry, col.buffer(), 0, ld, i * pl.cols, dxb,
                         dxStart + Math.toIntExact((long) (n0 + i) * pl.xImage));
             }
         }
@@ -148,28 +138,33 @@ final class CpuConvolution {
         if (pl.direct && pl.group == 1) {
             for (int n = 0; n < pl.n; n++) {
                 // dW (K, C) (+)= dy_n (K, HW) x_n^T (HW, C)
-                Blas.sgemm(false, true, pl.k, pl.crs, pl.pq, 1f, dyp, dyOff + (long) n * pl.yImage, pl.pq,
-                        xp, xOff + (long) n * pl.xImage, pl.pq, n == 0 ? 0f : 1f, dwp, dwOff, pl.crs);
+                Blas.sgemm(false, true, pl.k, pl.crs, pl.cols, 1f, dyp, dyOff + (long) n * pl.yImage, pl.cols,
+                        xp, xOff + (long) n * pl.xImage, pl.cols, n == 0 ? 0f : 1f, dwp, dwOff, pl.crs);
             }
             return;
         }
-        col.ensure(pl.colFloats());
-        if (pl.group > 1) gathered.ensure((long) pl.k * pl.group * pl.pq);
+        pl.ensureWorkspaces();
         for (int n0 = 0; n0 < pl.n; n0 += pl.group) {
-            int g = Math.min(pl.group, pl.n - n0);
-            int ld = g * pl.pq;
+            int g = Math.min(pl.group, pl.n - n0), ld = g * pl.cols;
             unfold(pl, x, n0, g, ld);
-            FloatPointer dyMat = dyp;
-            long dyMatOff = dyOff + (long) n0 * pl.yImage;
-            if (g > 1) {
-                moveBlocks(pl, gathered.buffer(), CpuStorage.floats(dy), CpuStorage.offset(dy), n0, g, false);
-                dyMat = gathered.pointer();
-                dyMatOff = 0;
-            }
-            // dW (K, CRS) (+)= dy (K, g*PQ) col^T (g*PQ, CRS)
-            Blas.sgemm(false, true, pl.k, pl.crs, ld, 1f, dyMat, dyMatOff, ld, col.pointer(), 0, ld,
-                    n0 == 0 ? 0f : 1f, dwp, dwOff, pl.crs);
+            // dW (K, CRS) (+)= dy_grid (K, g*cols) col^T (g*cols, CRS)
+            Blas.sgemm(false, true, pl.k, pl.crs, ld, 1f, dyGrid(pl, dy, n0, g), dyGridOffset(pl, dy, n0, g), ld,
+                    col.pointer(), 0, ld, n0 == 0 ? 0f : 1f, dwp, dwOff, pl.crs);
         }
+    }
+
+    /**
+     * dy images [n0, n0 + g) as a (K, g*cols) grid: dy itself when it already is one, otherwise spread into the
+     * gathered workspace (which {@link #dyGridOffset} then addresses from 0).
+     */
+    private FloatPointer dyGrid(Plan pl, Tensor dy, int n0, int g) {
+        if (pl.isOwnGrid(g)) return CpuStorage.pointer(dy);
+        pl.grid(g).spread(dy, n0, g, gathered.buffer());
+        return gathered.pointer();
+    }
+
+    private static long dyGridOffset(Plan pl, Tensor dy, int n0, int g) {
+        return pl.isOwnGrid(g) ? dy.offset() + (long) n0 * pl.yImage : 0;
     }
 
     /** im2col of images [n0, n0 + g) side by side into the col workspace (rows of length ld). */
@@ -178,32 +173,15 @@ final class CpuConvolution {
         int xStart = CpuStorage.offset(x);
         for (int i = 0; i < g; i++) {
             Im2Col.im2col(pl.geometry, xb, xStart + Math.toIntExact((long) (n0 + i) * pl.xImage),
-                    col.buffer(), 0, ld, i * pl.pq);
+                    col.buffer(), 0, ld, i * pl.cols);
         }
     }
 
-    /**
-     * Moves PQ-long blocks between a (K, g*PQ) matrix and images [n0, n0 + g) of an (N, K, P, Q) tensor:
-     * {@code toTensor} scatters matrix -> tensor, otherwise gathers tensor -> matrix.
-     */
-    private static void moveBlocks(Plan pl, FloatBuffer matrix, FloatBuffer tensor, int tensorOff, int n0, int g,
-                                   boolean toTensor) {
-        int pq = pl.pq, ld = g * pq;
-        ParallelLoops.forRange(pl.k, (long) ld, (k0, k1) -> {
-            for (int k = k0; k < k1; k++) {
-                for (int i = 0; i < g; i++) {
-                    int m = k * ld + i * pq;
-                    int t = tensorOff + Math.toIntExact((long) (n0 + i) * pl.yImage + (long) k * pq);
-                    if (toTensor) tensor.put(t, matrix, m, pq);
-                    else matrix.put(m, tensor, t, pq);
-                }
-            }
-        });
-    }
-
     /** Sizes of one call, and how many images share a GEMM. */
-    private static final class Plan {
-        final int n, k, crs, pq;
+    private final class Plan {
+        final int n, k, crs, p, q;
+        /** Columns per image in the column matrix and output grid: P*Q for 1x1 stride 1, else P*phaseW. */
+        final int cols;
         final long xImage, yImage;
         final boolean direct;
         final int group;
@@ -215,20 +193,30 @@ final class CpuConvolution {
             int c = x.dim(1), h = x.dim(2), wd = x.dim(3);
             k = w.dim(0);
             int r = w.dim(2), s = w.dim(3);
-            int p = y.dim(2), q = y.dim(3);
+            p = y.dim(2);
+            q = y.dim(3);
             geometry = new Im2Col.Geometry(c, h, wd, r, s, spec.strideH(), spec.strideW(), spec.padH(), spec.padW(),
                     p, q);
             crs = c * r * s;
-            pq = p * q;
+            cols = geometry.cols();
             xImage = (long) c * h * wd;
-            yImage = (long) k * pq;
-            direct = r == 1 && s == 1 && spec.strideH() == 1 && spec.strideW() == 1
-                    && spec.padH() == 0 && spec.padW() == 0;
-            group = pq >= MIN_COLUMNS_ALONE || pq == 0 ? 1 : Math.max(1, Math.min(n, TARGET_COLUMNS / pq));
+            yImage = (long) k * p * q;
+            direct = geometry.isPointwise();
+            group = cols >= MIN_COLUMNS_ALONE || cols == 0 ? 1 : Math.max(1, Math.min(n, TARGET_COLUMNS / cols));
         }
 
-        long colFloats() {
-            return (long) crs * group * pq;
+        /** Whether y (or dy) images [n0, n0 + g) already form the GEMM's output grid: no garbage, one image. */
+        boolean isOwnGrid(int g) {
+            return g == 1 && cols == p * q;
+        }
+
+        OutputGrid grid(int g) {
+            return new OutputGrid(k, g * cols, cols, geometry.phaseW(), p, q);
+        }
+
+        void ensureWorkspaces() {
+            col.ensure((long) crs * group * cols);
+            if (!isOwnGrid(group)) gathered.ensure((long) k * group * cols);
         }
     }
 }

@@ -4,12 +4,29 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * Unfolds one image into the column matrix of a convolution, and folds column gradients back (col2im).
+ * Unfolds one image into the column matrix of a convolution, and folds column gradients back (col2im), with
+ * every row of the matrix written by one long copy.
  *
- * <p>Layout: the image is (C, H, W) at {@code xOff}; the column matrix has C*R*S rows, row (c*R + r)*S + s, and
- * P*Q columns starting at column {@code colCol} of a matrix whose rows are {@code ld} floats long (ld is a multiple
- * of P*Q when several images share one matrix). Both loops run in parallel over channels: channel c owns rows
- * [c*R*S, (c+1)*R*S) of the matrix and plane c of the image, so chunks never write the same memory.
+ * <p>The textbook column matrix has one column per output pixel (P*Q of them), and building a row of it copies Q
+ * elements per output row, or gathers them one by one at stride 2: short copies that ran at 4-6 GB/s here and took
+ * about half of a strided convolution's time. This one gives every output row a few extra columns instead:
+ * <ul>
+ *   <li>Zero-pad the plane and split it into stride phases: phase (a, b) holds the padded pixels whose row is
+ *       a mod strideH and column b mod strideW, as a plane of {@link Geometry#phaseH()} x
+ *       {@link Geometry#phaseW()} (at stride 1 there is one phase, the padded plane itself).</li>
+ *   <li>Kernel tap (r, s) reads, for output (p, q), phase (r mod sh, s mod sw) at row p + r/sh, column
+ *       q + s/sw. Laid out with rows of phaseW, that is one contiguous run of P*phaseW elements starting at
+ *       (r/sh)*phaseW + s/sw.</li>
+ * </ul>
+ * So each row of the matrix has P*phaseW columns ({@link Geometry#cols()}): output (p, q) is column p*phaseW + q,
+ * and the last phaseW - Q columns of every output row are garbage, which the GEMM computes and the caller drops
+ * (or fills with zeros in dy, for the backward passes, so they contribute nothing). phaseW - Q is (S-1)/sw: one
+ * column in 29 for a 3x3 stride-2 kernel at 56x56, three in 115 for the 7x7 stem.
+ *
+ * <p>Layout: the image is (C, H, W) at {@code xOff}; the column matrix has C*R*S rows, row (c*R + r)*S + s, whose
+ * {@link Geometry#cols()} columns start at column {@code colCol} of a matrix with rows {@code ld} floats long
+ * (several images share one matrix side by side). Both loops run in parallel over channels: channel c owns rows
+ * [c*R*S, (c+1)*R*S) of the matrix and plane c of the image.
  */
 final class Im2Col {
     /** Geometry of one convolution: input (C, H, W), kernel (R, S), stride, padding, output (P, Q). */
@@ -18,24 +35,47 @@ final class Im2Col {
             return c * r * s;
         }
 
+        /** Rows of each stride phase: every row some tap reads. */
+        int phaseH() {
+            return p + (r - 1) / strideH;
+        }
+
+        /** Columns of each stride phase, which is also the row width of the output grid. */
+        int phaseW() {
+            return q + (s - 1) / strideW;
+        }
+
+        /** Columns per image in the column matrix: P rows of phaseW, the last phaseW - Q of each garbage. */
         int cols() {
-            return p * q;
+            return p * phaseW();
+        }
+
+        /** Floats of all phases of one plane, plus the slack that the last tap's run reads past its phase. */
+        int phasesSize() {
+            return strideH * strideW * phaseH() * phaseW() + (s - 1) / strideW;
         }
 
         /** 1x1, stride 1, no padding: the column matrix is the image itself. */
         boolean isPointwise() {
             return r == 1 && s == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0;
         }
+
+        /** Whether some tap reads phase (a, b): not when the kernel is smaller than the stride (1x1 stride 2). */
+        boolean phaseUsed(int a, int b) {
+            return a < r && b < s;
+        }
+
+        /** Where tap (r, s)'s run starts within the phases of a plane. */
+        int tapStart(int tr, int ts) {
+            int phase = (tr % strideH) * strideW + ts % strideW;
+            return phase * phaseH() * phaseW() + (tr / strideH) * phaseW() + ts / strideW;
+        }
     }
 
     private Im2Col() {
     }
 
-    /**
-     * col[(c,r,s), colCol + p*Q + q] = x[c, p*sh - ph + r, q*sw - pw + s], or 0 in the padding. Each channel's
-     * plane is read into a heap array and each row is built there (array loops and arraycopy, which C2 compiles
-     * well, instead of one direct-buffer access per element), then written with one bulk put.
-     */
+    /** col[(c,r,s), colCol + p*phaseW + q] = x[c, p*sh - ph + r, q*sw - pw + s], or 0 in the padding. */
     static void im2col(Geometry g, FloatBuffer x, int xOff, FloatBuffer col, long colOff, int ld, int colCol) {
         int planeSize = g.h() * g.w(), cols = g.cols();
         if (g.isPointwise()) {
@@ -49,44 +89,24 @@ final class Im2Col {
         }
         ParallelLoops.forRange(g.c(), (long) g.r() * g.s() * cols, (c0, c1) -> {
             float[] plane = new float[planeSize];
-            float[] row = new float[cols];
+            float[] phases = new float[g.phasesSize()];
             for (int c = c0; c < c1; c++) {
                 x.get(xOff + c * planeSize, plane, 0, planeSize);
+                splitPhases(g, plane, phases);
                 for (int r = 0; r < g.r(); r++) {
                     for (int s = 0; s < g.s(); s++) {
-                        unfoldRow(g, plane, r, s, row);
                         long rowStart = colOff + (long) ((c * g.r() + r) * g.s() + s) * ld + colCol;
-                        col.put(Math.toIntExact(rowStart), row, 0, cols);
+                        col.put(Math.toIntExact(rowStart), phases, g.tapStart(r, s), cols);
                     }
                 }
             }
         });
     }
 
-    private static void unfoldRow(Geometry g, float[] plane, int r, int s, float[] row) {
-        int q = g.q(), sw = g.strideW();
-        int q0 = Math.min(q, firstValid(s, g.padW(), sw));
-        int q1 = Math.max(q0, endValid(s, g.padW(), sw, g.w(), q));
-        for (int p = 0, dst = 0; p < g.p(); p++, dst += q) {
-            int ih = p * g.strideH() - g.padH() + r;
-            if (ih < 0 || ih >= g.h()) {
-                Arrays.fill(row, dst, dst + q, 0f);
-                continue;
-            }
-            int src = ih * g.w() - g.padW() + s;
-            Arrays.fill(row, dst, dst + q0, 0f);
-            if (sw == 1) {
-                System.arraycopy(plane, src + q0, row, dst + q0, q1 - q0);
-            } else {
-                for (int j = q0; j < q1; j++) row[dst + j] = plane[src + j * sw];
-            }
-            Arrays.fill(row, dst + q1, dst + q, 0f);
-        }
-    }
-
     /**
-     * dx[c, ih, iw] = sum of the column entries that im2col copied from there; overwrites the image. Each channel
-     * is accumulated in a heap array (C2 vectorizes array loops, not direct-buffer ones) and written back once.
+     * dx[c, ih, iw] = sum of the column entries that im2col copied from there; overwrites the image. Garbage
+     * columns must hold zeros (they do when dy's garbage columns are zero). Sums gather in the phases, in heap
+     * arrays, and are written back once per channel.
      */
     static void col2im(Geometry g, FloatBuffer col, long colOff, int ld, int colCol, FloatBuffer dx, int dxOff) {
         int planeSize = g.h() * g.w(), cols = g.cols();
@@ -101,47 +121,93 @@ final class Im2Col {
         }
         ParallelLoops.forRange(g.c(), (long) g.r() * g.s() * cols, (c0, c1) -> {
             float[] plane = new float[planeSize];
-            float[] row = new float[cols];
+            float[] phases = new float[g.phasesSize()];
+            // Each row is read to the position it adds to, so the sum indexes both arrays alike, which C2
+            // vectorizes (with different offsets it cannot rule out overlap and stays scalar).
+            float[] row = new float[g.phasesSize()];
             for (int c = c0; c < c1; c++) {
-                Arrays.fill(plane, 0f);
+                Arrays.fill(phases, 0f);
                 for (int r = 0; r < g.r(); r++) {
                     for (int s = 0; s < g.s(); s++) {
                         long rowStart = colOff + (long) ((c * g.r() + r) * g.s() + s) * ld + colCol;
-                        col.get(Math.toIntExact(rowStart), row, 0, cols);
-                        foldRow(g, row, r, s, plane);
+                        int start = g.tapStart(r, s), end = start + cols;
+                        col.get(Math.toIntExact(rowStart), row, start, cols);
+                        for (int j = start; j < end; j++) phases[j] += row[j];
                     }
                 }
+                mergePhases(g, phases, plane);
                 dx.put(dxOff + c * planeSize, plane, 0, planeSize);
             }
         });
     }
 
-    private static void foldRow(Geometry g, float[] row, int r, int s, float[] plane) {
-        int q0 = firstValid(s, g.padW(), g.strideW());
-        int q1 = endValid(s, g.padW(), g.strideW(), g.w(), g.q());
-        int sw = g.strideW(), q = g.q();
-        for (int p = 0; p < g.p(); p++) {
-            int ih = p * g.strideH() - g.padH() + r;
-            if (ih < 0 || ih >= g.h()) continue;
-            int dst = ih * g.w() - g.padW() + s, src = p * q;
-            if (sw == 1) {
-                for (int j = q0; j < q1; j++) plane[dst + j] += row[src + j];
-            } else {
-                for (int j = q0; j < q1; j++) plane[dst + j * sw] += row[src + j];
+    /**
+     * phases[phase (a, b), i, j] = padded plane at row i*sh + a, column j*sw + b (zero outside the image), for the
+     * phases some tap reads. Every cell of those is written, padding included, so the array needs no clearing
+     * between channels.
+     */
+    private static void splitPhases(Geometry g, float[] plane, float[] phases) {
+        int sh = g.strideH(), sw = g.strideW(), ph = g.phaseH(), pw = g.phaseW();
+        for (int a = 0; a < sh; a++) {
+            for (int b = 0; b < sw; b++) {
+                if (!g.phaseUsed(a, b)) continue;
+                int base = (a * sw + b) * ph * pw;
+                // Phase columns j whose image column j*sw + b - padW lies in [0, W).
+                int j0 = firstInside(b - g.padW(), sw), j1 = endInside(b - g.padW(), sw, g.w(), pw);
+                for (int i = 0; i < ph; i++) {
+                    int dst = base + i * pw, y = i * sh + a - g.padH();
+                    if (y < 0 || y >= g.h() || j0 >= j1) {
+                        Arrays.fill(phases, dst, dst + pw, 0f);
+                        continue;
+                    }
+                    Arrays.fill(phases, dst, dst + j0, 0f);
+                    int src = y * g.w() + b - g.padW();
+                    if (sw == 1) {
+                        System.arraycopy(plane, src + j0, phases, dst + j0, j1 - j0);
+                    } else {
+                        for (int j = j0; j < j1; j++) phases[dst + j] = plane[src + j * sw];
+                    }
+                    Arrays.fill(phases, dst + j1, dst + pw, 0f);
+                }
             }
         }
     }
 
-    /** The first output column q whose input column q*stride - pad + s is >= 0. */
-    private static int firstValid(int s, int pad, int stride) {
-        int need = pad - s; // q * stride >= need
-        return need <= 0 ? 0 : (need + stride - 1) / stride;
+    /**
+     * The inverse of {@link #splitPhases} for the image's own pixels: plane = the phase cells that hold them.
+     * Pixels that no used phase holds (rows or columns a stride skips) are never written, so {@code plane} keeps
+     * its zeros there: it is a fresh array, and no channel writes those pixels.
+     */
+    private static void mergePhases(Geometry g, float[] phases, float[] plane) {
+        int sh = g.strideH(), sw = g.strideW(), ph = g.phaseH(), pw = g.phaseW();
+        for (int a = 0; a < sh; a++) {
+            for (int b = 0; b < sw; b++) {
+                if (!g.phaseUsed(a, b)) continue;
+                int base = (a * sw + b) * ph * pw;
+                int j0 = firstInside(b - g.padW(), sw), j1 = endInside(b - g.padW(), sw, g.w(), pw);
+                for (int i = 0; i < ph; i++) {
+                    int y = i * sh + a - g.padH();
+                    if (y < 0 || y >= g.h()) continue;
+                    int src = base + i * pw, dst = y * g.w() + b - g.padW();
+                    if (sw == 1) {
+                        System.arraycopy(phases, src + j0, plane, dst + j0, j1 - j0);
+                    } else {
+                        for (int j = j0; j < j1; j++) plane[dst + j * sw] = phases[src + j];
+                    }
+                }
+            }
+        }
     }
 
-    /** One past the last output column q (< outW) whose input column is < w. */
-    private static int endValid(int s, int pad, int stride, int w, int outW) {
-        int limit = w + pad - s; // q * stride < limit
-        if (limit <= 0) return 0;
-        return Math.min(outW, (limit - 1) / stride + 1);
+    /** The first j >= 0 with j*stride + offset >= 0. */
+    private static int firstInside(int offset, int stride) {
+        return offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    }
+
+    /** One past the last j < limit with j*stride + offset < size (at least the first, so ranges stay ordered). */
+    private static int endInside(int offset, int stride, int size, int limit) {
+        int bound = size - offset; // j*stride < bound
+        int end = bound <= 0 ? 0 : (bound - 1) / stride + 1;
+        return Math.max(firstInside(offset, stride), Math.min(limit, end));
     }
 }

@@ -100,7 +100,7 @@ final class ShiftedGemmConvolution {
         for (int n0 = 0; n0 < n; n0 += g.group) {
             int images = Math.min(g.group, n - n0), cols = g.cols(images);
             pad(g, x, n0, images);
-            spread(g, dy, k, n0, images, cols);
+            g.output(k, cols).spread(dy, n0, images, grid.buffer());
             for (int t = 0; t < taps; t++) {
                 // dW_t (K, C) (+)= dy_grid (K, cols) padded_t^T (cols, C)
                 Blas.sgemm(false, true, k, c, cols, 1f, grid.pointer(), 0, cols,
@@ -129,7 +129,7 @@ final class ShiftedGemmConvolution {
                 Blas.sgemm(false, false, kOut, cols, cIn, 1f, tapPointer, (long) t * kOut * cIn, cIn,
                         padded.pointer(), g.tapOffset(t), g.ld(), t == 0 ? 0f : 1f, grid.pointer(), 0, cols);
             }
-            crop(g, kOut, n0, images, cols, out);
+            g.output(kOut, cols).crop(grid.buffer(), images, out, n0);
         }
     }
 
@@ -193,40 +193,6 @@ final class ShiftedGemmConvolution {
         });
     }
 
-    /** Copies the valid cells of the (kOut, cols) grid into images [n0, n0 + images) of out (N, kOut, P, Q). */
-    private void crop(Grid g, int kOut, int n0, int images, int cols, Tensor out) {
-        FloatBuffer src = grid.buffer(), dst = CpuStorage.floats(out);
-        int dstOff = CpuStorage.offset(out), p = g.outH(), q = g.outW();
-        ParallelLoops.forRange(kOut, cols, (k0, k1) -> {
-            float[] row = new float[cols];
-            float[] plane = new float[p * q];
-            for (int k = k0; k < k1; k++) {
-                src.get(k * cols, row, 0, cols);
-                for (int i = 0; i < images; i++) {
-                    for (int y = 0; y < p; y++) System.arraycopy(row, i * g.plane() + y * g.wp, plane, y * q, q);
-                    dst.put(dstOff + Math.toIntExact(((long) (n0 + i) * kOut + k) * p * q), plane, 0, p * q);
-                }
-            }
-        });
-    }
-
-    /** The inverse of crop: dy images [n0, n0 + images) onto the (K, cols) grid, zeros in every garbage cell. */
-    private void spread(Grid g, Tensor dy, int k, int n0, int images, int cols) {
-        FloatBuffer src = CpuStorage.floats(dy), dst = grid.buffer();
-        int srcOff = CpuStorage.offset(dy), p = g.outH(), q = g.outW();
-        ParallelLoops.forRange(k, cols, (k0, k1) -> {
-            float[] row = new float[cols]; // garbage cells are never written, so they stay zero
-            float[] plane = new float[p * q];
-            for (int ko = k0; ko < k1; ko++) {
-                for (int i = 0; i < images; i++) {
-                    src.get(srcOff + Math.toIntExact(((long) (n0 + i) * k + ko) * p * q), plane, 0, p * q);
-                    for (int y = 0; y < p; y++) System.arraycopy(plane, y * q, row, i * g.plane() + y * g.wp, q);
-                }
-                dst.put(ko * cols, row, 0, cols);
-            }
-        });
-    }
-
     /**
      * Geometry of the padded planes and the output grid for N images of (C, H, W), an R x S kernel and padding
      * (padH, padW): planes of Hp x Wp, stacked {@code group} to a row, and grids of {@code cols(images)} columns.
@@ -272,6 +238,11 @@ final class ShiftedGemmConvolution {
 
         int maxCols() {
             return cols(group);
+        }
+
+        /** The output grid of {@code channels} rows and {@code cols} columns, one padded plane per image. */
+        OutputGrid output(int channels, int cols) {
+            return new OutputGrid(channels, cols, plane(), wp, outH(), outW());
         }
 
         long tapOffset(int t) {

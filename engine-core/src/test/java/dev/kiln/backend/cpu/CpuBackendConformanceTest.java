@@ -70,6 +70,10 @@ class CpuBackendConformanceTest {
             {7, 6, 14, 14, 8, 3, 3, 1, 1, 1, 1},     // grouped 3x3, partial last group
             {6, 8, 13, 13, 12, 1, 1, 2, 2, 0, 0},    // 1x1 stride 2 on an odd size (7x7 out)
             {3, 2, 11, 11, 4, 5, 5, 2, 2, 2, 2},     // 5x5 stride 2: several zero-padded edges per row
+            {2, 3, 10, 9, 4, 2, 2, 2, 2, 0, 0},      // 2x2 stride 2: no garbage columns
+            {2, 4, 11, 10, 5, 3, 3, 3, 3, 1, 1},     // stride 3: nine phases
+            {2, 3, 10, 10, 4, 3, 3, 2, 2, 0, 0},     // the last input row and column are never read
+            {2, 2, 8, 8, 3, 1, 1, 3, 3, 0, 0},       // 1x1 stride 3: most pixels unread
     };
 
     /** Stride-1 cases for the shifted-GEMM formulation, which runs on them whether or not it would pay. */

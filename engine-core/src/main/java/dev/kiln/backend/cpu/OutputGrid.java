@@ -1,0 +1,56 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.tensor.Tensor;
+
+import java.nio.FloatBuffer;
+
+/**
+ * A GEMM's view of a convolution output: a (channels, cols) matrix in which several images lie side by side,
+ * image i from column {@code i * imageStride}, its output row p from {@code p * rowWidth} within that, and only
+ * the first Q columns of each row hold outputs. The rest are garbage columns that the convolution formulation
+ * computes anyway ({@link Im2Col}, {@link ShiftedGemmConvolution}).
+ *
+ * <p>{@link #crop} copies the outputs into an (N, channels, P, Q) tensor; {@link #spread} is its inverse for a
+ * gradient, and writes zeros into every garbage cell, so that they contribute nothing to the backward GEMMs. Both
+ * stage one matrix row at a time in a heap array and run in parallel over rows.
+ */
+record OutputGrid(int channels, int cols, int imageStride, int rowWidth, int p, int q) {
+
+    /** out[n0 + i, k, y, x] = grid[k * cols + i * imageStride + y * rowWidth + x] for images i < {@code images}. */
+    void crop(FloatBuffer grid, int images, Tensor out, int n0) {
+        FloatBuffer dst = CpuStorage.floats(out);
+        int dstOff = CpuStorage.offset(out);
+        ParallelLoops.forRange(channels, cols, (k0, k1) -> {
+            float[] row = new float[cols];
+            float[] plane = new float[p * q];
+            for (int k = k0; k < k1; k++) {
+                grid.get(k * cols, row, 0, cols);
+                for (int i = 0; i < images; i++) {
+                    for (int y = 0; y < p; y++) {
+                        System.arraycopy(row, i * imageStride + y * rowWidth, plane, y * q, q);
+                    }
+                    dst.put(dstOff + Math.toIntExact(((long) (n0 + i) * channels + k) * p * q), plane, 0, p * q);
+                }
+            }
+        });
+    }
+
+    /** The inverse of {@link #crop}: images [n0, n0 + images) of src onto the grid, zeros in the garbage cells. */
+    void spread(Tensor src, int n0, int images, FloatBuffer grid) {
+        FloatBuffer in = CpuStorage.floats(src);
+        int srcOff = CpuStorage.offset(src);
+        ParallelLoops.forRange(channels, cols, (k0, k1) -> {
+            float[] row = new float[cols]; // garbage cells are never written, so they stay zero
+            float[] plane = new float[p * q];
+            for (int k = k0; k < k1; k++) {
+                for (int i = 0; i < images; i++) {
+                    in.get(srcOff + Math.toIntExact(((long) (n0 + i) * channels + k) * p * q), plane, 0, p * q);
+                    for (int y = 0; y < p; y++) {
+                        System.arraycopy(plane, y * q, row, i * imageStride + y * rowWidth, q);
+                    }
+                }
+                grid.put(k * cols, row, 0, cols);
+            }
+        });
+    }
+}
