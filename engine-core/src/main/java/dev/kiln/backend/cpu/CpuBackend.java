@@ -11,8 +11,8 @@ import dev.kiln.tensor.Tensor;
 
 /**
  * The float32 CPU backend: off-heap tensors from a {@link CachingAllocator}, OpenBLAS sgemm for dense algebra and
- * convolutions (im2col or shifted GEMMs over a padded input), and parallel Java loops over direct buffers for everything else. F64 is not supported
- * here; the reference backend computes in double.
+ * convolutions (im2col, or shifted GEMMs over a padded input), and parallel Java loops for everything else. F64 is
+ * not supported here; the reference backend computes in double.
  *
  * <p>Threads: {@code kiln.threads} (default: available processors) for both OpenBLAS and the Java loops, which
  * take turns and never run at the same time.

@@ -16,10 +16,30 @@ import java.nio.FloatBuffer;
  */
 record OutputGrid(int channels, int cols, int imageStride, int rowWidth, int p, int q) {
 
+    /** Whether the grid has no garbage: each image's outputs are one contiguous block of P*Q. */
+    private boolean dense() {
+        return rowWidth == q && imageStride == p * q;
+    }
+
+    /** Index of image n, channel k in an (N, channels, P, Q) tensor's buffer that starts at {@code offset}. */
+    private int block(int offset, int n, int k) {
+        return offset + Math.toIntExact(((long) n * channels + k) * p * q);
+    }
+
     /** out[n0 + i, k, y, x] = grid[k * cols + i * imageStride + y * rowWidth + x] for images i < {@code images}. */
     void crop(FloatBuffer grid, int images, Tensor out, int n0) {
         FloatBuffer dst = CpuStorage.floats(out);
         int dstOff = CpuStorage.offset(out);
+        if (dense()) {
+            ParallelLoops.forRange(channels, cols, (k0, k1) -> {
+                for (int k = k0; k < k1; k++) {
+                    for (int i = 0; i < images; i++) {
+                        dst.put(block(dstOff, n0 + i, k), grid, k * cols + i * p * q, p * q);
+                    }
+                }
+            });
+            return;
+        }
         ParallelLoops.forRange(channels, cols, (k0, k1) -> {
             float[] row = new float[cols];
             float[] plane = new float[p * q];
@@ -29,7 +49,7 @@ record OutputGrid(int channels, int cols, int imageStride, int rowWidth, int p, 
                     for (int y = 0; y < p; y++) {
                         System.arraycopy(row, i * imageStride + y * rowWidth, plane, y * q, q);
                     }
-                    dst.put(dstOff + Math.toIntExact(((long) (n0 + i) * channels + k) * p * q), plane, 0, p * q);
+                    dst.put(block(dstOff, n0 + i, k), plane, 0, p * q);
                 }
             }
         });
@@ -39,12 +59,22 @@ record OutputGrid(int channels, int cols, int imageStride, int rowWidth, int p, 
     void spread(Tensor src, int n0, int images, FloatBuffer grid) {
         FloatBuffer in = CpuStorage.floats(src);
         int srcOff = CpuStorage.offset(src);
+        if (dense()) {
+            ParallelLoops.forRange(channels, cols, (k0, k1) -> {
+                for (int k = k0; k < k1; k++) {
+                    for (int i = 0; i < images; i++) {
+                        grid.put(k * cols + i * p * q, in, block(srcOff, n0 + i, k), p * q);
+                    }
+                }
+            });
+            return;
+        }
         ParallelLoops.forRange(channels, cols, (k0, k1) -> {
             float[] row = new float[cols]; // garbage cells are never written, so they stay zero
             float[] plane = new float[p * q];
             for (int k = k0; k < k1; k++) {
                 for (int i = 0; i < images; i++) {
-                    in.get(srcOff + Math.toIntExact(((long) (n0 + i) * channels + k) * p * q), plane, 0, p * q);
+                    in.get(block(srcOff, n0 + i, k), plane, 0, p * q);
                     for (int y = 0; y < p; y++) {
                         System.arraycopy(plane, y * q, row, i * imageStride + y * rowWidth, q);
                     }
