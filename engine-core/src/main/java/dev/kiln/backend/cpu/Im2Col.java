@@ -141,12 +141,24 @@ final class Im2Col {
         });
     }
 
-    /**
-     * phases[phase (a, b), i, j] = padded plane at row i*sh + a, column j*sw + b (zero outside the image), for the
-     * phases some tap reads. Every cell of those is written, padding included, so the array needs no clearing
-     * between channels.
-     */
+    /** phases = the used stride phases of the zero-padded plane (see {@link #movePhases}). */
     private static void splitPhases(Geometry g, float[] plane, float[] phases) {
+        movePhases(g, plane, phases, true);
+    }
+
+    /** plane = the image's pixels taken back from the phase cells that hold them (see {@link #movePhases}). */
+    private static void mergePhases(Geometry g, float[] phases, float[] plane) {
+        movePhases(g, plane, phases, false);
+    }
+
+    /**
+     * Moves pixels between a plane and the stride phases that some tap reads. Towards the phases,
+     * phases[phase (a, b), i, j] = padded plane at row i*sh + a, column j*sw + b, zero outside the image; every
+     * cell of a used phase is written, padding included, so the array needs no clearing between channels. Back to
+     * the plane, only the image's own pixels are written: pixels that no used phase holds (rows or columns a stride
+     * skips) keep the plane's zeros, since it is a fresh array and no channel writes them.
+     */
+    private static void movePhases(Geometry g, float[] plane, float[] phases, boolean toPhases) {
         int sh = g.strideH(), sw = g.strideW(), ph = g.phaseH(), pw = g.phaseW();
         for (int a = 0; a < sh; a++) {
             for (int b = 0; b < sw; b++) {
@@ -155,44 +167,22 @@ final class Im2Col {
                 // Phase columns j whose image column j*sw + b - padW lies in [0, W).
                 int j0 = firstInside(b - g.padW(), sw), j1 = endInside(b - g.padW(), sw, g.w(), pw);
                 for (int i = 0; i < ph; i++) {
-                    int dst = base + i * pw, y = i * sh + a - g.padH();
-                    if (y < 0 || y >= g.h() || j0 >= j1) {
-                        Arrays.fill(phases, dst, dst + pw, 0f);
-                        continue;
+                    int cell = base + i * pw, y = i * sh + a - g.padH();
+                    boolean inside = y >= 0 && y < g.h() && j0 < j1;
+                    if (toPhases) {
+                        Arrays.fill(phases, cell, cell + (inside ? j0 : pw), 0f);
+                        if (inside) Arrays.fill(phases, cell + j1, cell + pw, 0f);
                     }
-                    Arrays.fill(phases, dst, dst + j0, 0f);
-                    int src = y * g.w() + b - g.padW();
-                    if (sw == 1) {
-                        System.arraycopy(plane, src + j0, phases, dst + j0, j1 - j0);
+                    if (!inside) continue;
+                    int pixel = y * g.w() + b - g.padW();
+                    if (sw == 1 && toPhases) {
+                        System.arraycopy(plane, pixel + j0, phases, cell + j0, j1 - j0);
+                    } else if (sw == 1) {
+                        System.arraycopy(phases, cell + j0, plane, pixel + j0, j1 - j0);
+                    } else if (toPhases) {
+                        for (int j = j0; j < j1; j++) phases[cell + j] = plane[pixel + j * sw];
                     } else {
-                        for (int j = j0; j < j1; j++) phases[dst + j] = plane[src + j * sw];
-                    }
-                    Arrays.fill(phases, dst + j1, dst + pw, 0f);
-                }
-            }
-        }
-    }
-
-    /**
-     * The inverse of {@link #splitPhases} for the image's own pixels: plane = the phase cells that hold them.
-     * Pixels that no used phase holds (rows or columns a stride skips) are never written, so {@code plane} keeps
-     * its zeros there: it is a fresh array, and no channel writes those pixels.
-     */
-    private static void mergePhases(Geometry g, float[] phases, float[] plane) {
-        int sh = g.strideH(), sw = g.strideW(), ph = g.phaseH(), pw = g.phaseW();
-        for (int a = 0; a < sh; a++) {
-            for (int b = 0; b < sw; b++) {
-                if (!g.phaseUsed(a, b)) continue;
-                int base = (a * sw + b) * ph * pw;
-                int j0 = firstInside(b - g.padW(), sw), j1 = endInside(b - g.padW(), sw, g.w(), pw);
-                for (int i = 0; i < ph; i++) {
-                    int y = i * sh + a - g.padH();
-                    if (y < 0 || y >= g.h()) continue;
-                    int src = base + i * pw, dst = y * g.w() + b - g.padW();
-                    if (sw == 1) {
-                        System.arraycopy(phases, src + j0, plane, dst + j0, j1 - j0);
-                    } else {
-                        for (int j = j0; j < j1; j++) plane[dst + j * sw] = phases[src + j];
+                        for (int j = j0; j < j1; j++) plane[pixel + j * sw] = phases[cell + j];
                     }
                 }
             }
