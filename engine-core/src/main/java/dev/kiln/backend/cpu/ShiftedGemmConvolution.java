@@ -5,10 +5,10 @@ import dev.kiln.tensor.Tensor;
 import org.bytedeco.javacpp.FloatPointer;
 
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 
 /**
- * Stride-1 convolution as one GEMM per kernel tap over shifted views of a zero-padded input, with no im2col.
+ * Stride-1 convolution, forward and backward-data, as one GEMM per kernel tap over shifted views of a zero-padded
+ * input, with no im2col.
  *
  * <p>Copy image (C, H, W) once into a zero-padded plane of Hp x Wp and read it as a flat row per channel. For tap
  * (r, s) the input pixel under output (p, q) sits at flat position {@code (p + r) * Wp + (q + s)}: the same view of
@@ -26,21 +26,13 @@ import java.util.Arrays;
  * why {@link #suits} limits it to larger images. Several small images share one GEMM by stacking their padded
  * planes along the row (the shifted taps of one image never reach the next image's valid outputs).
  *
- * <p>The three directions:
- * <ul>
- *   <li>forward: the sum above;</li>
- *   <li>backward-data: the same correlation of dy, padded by R-1-pad, with the taps flipped and transposed
- *       ({@code dx = sum W_(R-1-r, S-1-s)^T dy_shifted});</li>
- *   <li>backward-filter: {@code dW_rs (K, C) += dy_grid (K, cols) * padded_shifted^T}, where dy is spread onto the
- *       grid with zeros in the garbage columns, so those contribute nothing.</li>
- * </ul>
- * Not thread-safe: {@link CpuConvolution} serializes calls.
+ * <p>Backward-data is the same correlation of dy, padded by R-1-pad, with the taps flipped and transposed
+ * ({@code dx = sum W_(R-1-r, S-1-s)^T dy_shifted}). Backward-filter stays with im2col ({@link CpuConvolution}):
+ * here it would be R*S GEMMs with a tiny (K, C) output each, which measured no faster and slowed down most when
+ * the machine was busy. Not thread-safe: {@link CpuConvolution} serializes calls.
  */
 final class ShiftedGemmConvolution {
-    /**
-     * Aim for at least this many grid columns per GEMM by stacking images. Measured at batch 16: larger stacks
-     * (8k-64k columns) made backward-filter slower, not faster.
-     */
+    /** Aim for at least this many grid columns per GEMM by stacking images (8k-64k measured no faster). */
     private static final int TARGET_COLUMNS = 2048;
     /** Largest accepted share of garbage columns: padded plane / output plane. */
     private static final double MAX_GRID_OVERHEAD = 1.2;
@@ -89,28 +81,6 @@ final class ShiftedGemmConvolution {
         correlate(dy, w.dim(1), r, s, r - 1 - spec.padH(), s - 1 - spec.padW(), dx);
     }
 
-    /** x (N, C, H, W), dy (N, K, P, Q), dw (K, C, R, S), overwritten. */
-    void backwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
-        int n = x.dim(0), c = x.dim(1), k = dw.dim(0), r = dw.dim(2), s = dw.dim(3);
-        Grid g = new Grid(n, c, x.dim(2), x.dim(3), r, s, spec.padH(), spec.padW());
-        int taps = r * s;
-        this.taps.ensure((long) taps * k * c);
-        padded.ensure(g.paddedFloats());
-        grid.ensure((long) k * g.maxCols());
-        for (int n0 = 0; n0 < n; n0 += g.group) {
-            int images = Math.min(g.group, n - n0), cols = g.cols(images);
-            pad(g, x, n0, images);
-            g.output(k, cols).spread(dy, n0, images, grid.buffer());
-            for (int t = 0; t < taps; t++) {
-                // dW_t (K, C) (+)= dy_grid (K, cols) padded_t^T (cols, C)
-                Blas.sgemm(false, true, k, c, cols, 1f, grid.pointer(), 0, cols,
-                        padded.pointer(), g.tapOffset(t), g.ld(), n0 == 0 ? 0f : 1f,
-                        this.taps.pointer(), (long) t * k * c, c);
-            }
-        }
-        unpackTapGradients(dw);
-    }
-
     /**
      * out (N, kOut, P, Q) = correlation of in (N, cIn, H, W), zero-padded by (padH, padW), with the (R*S, kOut, cIn)
      * tap matrices in the taps workspace.
@@ -153,23 +123,6 @@ final class ShiftedGemmConvolution {
                         else dst.put((t * k + ko) * c + ci, v);
                     }
                 }
-            }
-        });
-    }
-
-    /** dw (K, C, R, S) from the (R*S, K, C) tap gradients in the taps workspace. */
-    private void unpackTapGradients(Tensor dw) {
-        int k = dw.dim(0), c = dw.dim(1), rs = dw.dim(2) * dw.dim(3);
-        FloatBuffer src = taps.buffer(), dst = CpuStorage.floats(dw);
-        int dstOff = CpuStorage.offset(dw);
-        ParallelLoops.forRange(k, (long) c * rs, (k0, k1) -> {
-            float[] filter = new float[c * rs];
-            for (int ko = k0; ko < k1; ko++) {
-                for (int t = 0; t < rs; t++) {
-                    int row = (t * k + ko) * c;
-                    for (int ci = 0; ci < c; ci++) filter[ci * rs + t] = src.get(row + ci);
-                }
-                dst.put(dstOff + ko * c * rs, filter, 0, c * rs);
             }
         });
     }
