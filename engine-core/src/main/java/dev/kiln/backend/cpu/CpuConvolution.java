@@ -25,9 +25,9 @@ import java.nio.FloatBuffer;
  * (im2col, col2im, copies) and sgemm calls alternate, never overlap.
  */
 final class CpuConvolution {
-    /** Aim for at least this many GEMM columns (G*P*Q) by grouping images. */
+    /** Aim for at least this many GEMM columns (G*cols) by grouping images. */
     private static final int TARGET_COLUMNS = 1024;
-    /** Images with at least this many output pixels get one GEMM each (no gather/scatter copies). */
+    /** Images with at least this many columns get one GEMM each. */
     private static final int MIN_COLUMNS_ALONE = 512;
 
     private final Workspace col = new Workspace();
