@@ -61,33 +61,37 @@ final class CpuConvolution {
         if (shiftedSuits(x, w, spec)) {
             shifted.forward(x, w, y, spec);
         } else {
-            Plan pl = new Plan(x, w, y, spec);
-            FloatPointer xp = CpuStorage.pointer(x), wp = CpuStorage.pointer(w), yp = CpuStorage.pointer(y);
-            long xOff = x.offset(), wOff = w.offset(), yOff = y.offset();
-            if (pl.direct && pl.group == 1) {
-                for (int n = 0; n < pl.n; n++) {
-                    // y_n (K, HW) = W (K, C) x_n (C, HW)
-                    Blas.sgemm(false, false, pl.k, pl.cols, pl.crs, 1f, wp, wOff, pl.crs,
-                            xp, xOff + (long) n * pl.xImage, pl.cols, 0f, yp, yOff + (long) n * pl.yImage, pl.cols);
-                }
-            } else {
-                pl.ensureWorkspaces();
-                for (int n0 = 0; n0 < pl.n; n0 += pl.group) {
-                    int g = Math.min(pl.group, pl.n - n0), ld = g * pl.cols;
-                    unfold(pl, x, n0, g, ld);
-                    if (pl.isOwnGrid(g)) {
-                        Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
-                                col.pointer(), 0, ld, 0f, yp, yOff + (long) n0 * pl.yImage, ld);
-                    } else {
-                        // grid (K, g*cols) = W col, then crop each image's outputs into y[n, k].
-                        Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
-                                col.pointer(), 0, ld, 0f, gathered.pointer(), 0, ld);
-                        pl.grid(g).crop(gathered.buffer(), g, y, n0);
-                    }
-                }
-            }
+            forwardByColumns(x, w, y, new Plan(x, w, y, spec));
         }
         if (bias != null) CpuElementwise.addChannelBias(y, bias);
+    }
+
+    /** y = W x, per image when x is its own column matrix, otherwise over im2col matrices of image groups. */
+    private void forwardByColumns(Tensor x, Tensor w, Tensor y, Plan pl) {
+        FloatPointer xp = CpuStorage.pointer(x), wp = CpuStorage.pointer(w), yp = CpuStorage.pointer(y);
+        long xOff = x.offset(), wOff = w.offset(), yOff = y.offset();
+        if (pl.direct && pl.group == 1) {
+            for (int n = 0; n < pl.n; n++) {
+                // y_n (K, HW) = W (K, C) x_n (C, HW)
+                Blas.sgemm(false, false, pl.k, pl.cols, pl.crs, 1f, wp, wOff, pl.crs,
+                        xp, xOff + (long) n * pl.xImage, pl.cols, 0f, yp, yOff + (long) n * pl.yImage, pl.cols);
+            }
+            return;
+        }
+        pl.ensureWorkspaces();
+        for (int n0 = 0; n0 < pl.n; n0 += pl.group) {
+            int g = Math.min(pl.group, pl.n - n0), ld = g * pl.cols;
+            unfold(pl, x, n0, g, ld);
+            if (pl.isOwnGrid(g)) {
+                Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
+                        col.pointer(), 0, ld, 0f, yp, yOff + (long) n0 * pl.yImage, ld);
+            } else {
+                // grid (K, g*cols) = W col, then crop each image's outputs into y[n, k].
+                Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
+                        col.pointer(), 0, ld, 0f, gathered.pointer(), 0, ld);
+                pl.grid(g).crop(gathered.buffer(), g, y, n0);
+            }
+        }
     }
 
     /** dy (N, K, P, Q), w (K, C, R, S), dx (N, C, H, W), overwritten. */
