@@ -1,8 +1,9 @@
 // Pooling over NCHW tensors: max pooling (square window, symmetric padding acting as -infinity, any output size
 // including PyTorch's ceil_mode) and global average pooling.
 
-// The first maximum of one window, in row-major scanning order (PyTorch's choice on ties); NaN wins, as in
-// PyTorch. Returns the index h * width + w within the plane, or -1 for a window that lies wholly in padding.
+// The first maximum of one window, in row-major scanning order (PyTorch's choice on ties); a NaN wins (the last
+// one when there are several), as in PyTorch's CPU kernel. Returns the index h * width + w within the plane, or -1
+// for a window that lies wholly in padding.
 __device__ long long window_argmax(const float* plane, int height, int width, int hStart, int wStart, int kernel) {
     long long best = -1;
     float bestValue = 0.0f;
@@ -11,8 +12,8 @@ __device__ long long window_argmax(const float* plane, int height, int width, in
     for (int h = max(hStart, 0); h < hEnd; h++) {
         for (int w = max(wStart, 0); w < wEnd; w++) {
             float v = plane[(long long) h * width + w];
-            bool isNan = v != v;
-            if (best < 0 || v > bestValue || (isNan && bestValue == bestValue)) {
+            // As the CPU and reference backends scan: a NaN replaces the best so far, even an earlier NaN.
+            if (best < 0 || v > bestValue || v != v) {
                 best = (long long) h * width + w;
                 bestValue = v;
             }

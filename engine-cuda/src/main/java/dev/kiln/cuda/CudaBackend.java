@@ -123,6 +123,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public void write(Tensor dst, double[] src) {
+        if (dst.dtype() == DType.I32) {
+            // Straight to int: through float, integers above 2^24 would lose their low bits.
+            int[] ints = new int[src.length];
+            for (int i = 0; i < src.length; i++) ints[i] = (int) src[i];
+            write(dst, ints);
+            return;
+        }
         float[] floats = new float[src.length];
         for (int i = 0; i < src.length; i++) floats[i] = (float) src[i];
         write(dst, floats);
@@ -162,6 +169,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public double[] readDoubles(Tensor src) {
+        if (src.dtype() == DType.I32) {
+            // Straight from int: through float, integers above 2^24 would lose their low bits.
+            int[] ints = readInts(src);
+            double[] out = new double[ints.length];
+            for (int i = 0; i < ints.length; i++) out[i] = ints[i];
+            return out;
+        }
         float[] floats = readFloats(src);
         double[] out = new double[floats.length];
         for (int i = 0; i < floats.length; i++) out[i] = floats[i];
@@ -172,7 +186,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         int n = Math.toIntExact(src.numel());
         int[] out = new int[n];
         try (IntPointer host = new IntPointer(n)) {
-            device.copyToHost(host, address(src), (long) n * Integer.BYTES, "readFloats " + src.shape());
+            device.copyToHost(host, address(src), (long) n * Integer.BYTES, "readInts " + src.shape());
             host.get(out);
         }
         return out;
@@ -306,17 +320,23 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
+        if (y.numel() == 0) return; // cuDNN rejects descriptors with a zero dimension
         convolution.forward(x, w, y, spec);
         if (bias != null) addChannelBias(y, bias);
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
+        if (dx.numel() == 0) return;
         convolution.backwardData(dy, w, dx, spec);
     }
 
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
+        if (x.numel() == 0 || dy.numel() == 0) {
+            fill(dw, 0); // an empty batch contributes nothing, as on the CPU
+            return;
+        }
         convolution.backwardFilter(x, dy, dw, spec);
     }
 
@@ -387,11 +407,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public void softmax(Tensor x, Tensor y) {
+        if (y.numel() == 0) return;
         pointwise.softmax(x, y);
     }
 
     @Override
     public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        if (dx.numel() == 0) return;
         pointwise.softmaxBackward(y, dy, dx);
     }
 
@@ -423,12 +445,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamConfig c) {
-        // Bias corrections in double on the host, as torch.optim.Adam computes them in Python floats.
+        // Every constant in double on the host, then rounded once, as the CPU backend and torch.optim.Adam do:
+        // 1 - 0.999f computed in float would be off by 1.3e-5 relative.
+        double lr = c.lr(), wd = c.weightDecay();
         double biasCorrection1 = 1 - Math.pow(c.beta1(), c.step());
         double biasCorrection2 = 1 - Math.pow(c.beta2(), c.step());
-        kernels.adamStepF32(address(param), address(grad), address(m), address(v), (float) c.lr(), (float) c.beta1(),
-                (float) c.beta2(), (float) c.eps(), (float) c.weightDecay(), c.decoupled(),
-                (float) (c.lr() / biasCorrection1), (float) Math.sqrt(biasCorrection2), param.numel());
+        kernels.adamStepF32(address(param), address(grad), address(m), address(v), (float) c.beta1(),
+                (float) (1 - c.beta1()), (float) c.beta2(), (float) (1 - c.beta2()), (float) c.eps(),
+                (float) (c.decoupled() ? 0 : wd), (float) (c.decoupled() ? 1 - lr * wd : 1),
+                (float) (lr / biasCorrection1), (float) (1 / Math.sqrt(biasCorrection2)), param.numel());
     }
 
     @Override

@@ -148,11 +148,12 @@ final class CudaKernels {
 
     // ------------------------------------------------------------------ optim.cu
 
-    void adamStepF32(long param, long grad, long m, long v, float lr, float beta1, float beta2, float eps,
-                     float weightDecay, boolean decoupled, float stepSize, float sqrtBiasCorrection2, long n) {
-        elementwise("optim.cu", "adam_step_f32", n, new KernelArgs(13).ptr(param).ptr(grad).ptr(m).ptr(v).f32(lr)
-                .f32(beta1).f32(beta2).f32(eps).f32(weightDecay).i32(decoupled ? 1 : 0).f32(stepSize)
-                .f32(sqrtBiasCorrection2).i64(n));
+    void adamStepF32(long param, long grad, long m, long v, float beta1, float oneMinusBeta1, float beta2,
+                     float oneMinusBeta2, float eps, float l2, float decay, float stepSize,
+                     float invSqrtBiasCorrection2, long n) {
+        elementwise("optim.cu", "adam_step_f32", n, new KernelArgs(14).ptr(param).ptr(grad).ptr(m).ptr(v)
+                .f32(beta1).f32(oneMinusBeta1).f32(beta2).f32(oneMinusBeta2).f32(eps).f32(l2).f32(decay)
+                .f32(stepSize).f32(invSqrtBiasCorrection2).i64(n));
     }
 
     void sgdStepF32(long param, long grad, long buf, float lr, float momentum, float weightDecay, boolean firstStep,

@@ -126,6 +126,10 @@ class CudaConformanceTest {
         assertArrayEquals(new double[] {3, 1, 4}, labels.toDoubleArray());
         cuda.fill(labels, 7);
         assertArrayEquals(new double[] {7, 7, 7}, labels.toDoubleArray());
+        // Integers past 2^24 survive doubles both ways (a float in between would drop their low bits).
+        Tensor big = Tensor.empty(cuda, DType.I32, Shape.of(2));
+        cuda.write(big, new double[] {16_777_217, -2_000_000_001});
+        assertArrayEquals(new double[] {16_777_217, -2_000_000_001}, cuda.readDoubles(big));
     }
 
     @Test
@@ -349,6 +353,21 @@ class CudaConformanceTest {
                 assertClose(name + " backward (first maximum wins ties)", dx, 1e-6);
             }
         }
+    }
+
+    @Test
+    void maxPoolRoutesAWindowsGradientToItsLastNaN() {
+        // Two 2x2 windows (stride 2): the first holds NaNs at its 1st and 4th element. PyTorch's CPU kernel, the
+        // reference and the CPU backend let a NaN replace the best so far, so the later NaN (index 5) gets dy.
+        float nan = Float.NaN;
+        Tensor[] x = pair(new float[]{nan, 1, 5, 2, 0, nan, 3, 4}, 1, 1, 2, 4);
+        Tensor[] dy = pair(new float[]{10, 20}, 1, 1, 1, 2), y = emptyPair(1, 1, 1, 2), dx = emptyPair(1, 1, 2, 4);
+        Pool2dSpec spec = new Pool2dSpec(2, 2, 0, false);
+        REF.maxPool2dForward(x[0], y[0], spec);
+        cuda.maxPool2dForward(x[1], y[1], spec);
+        REF.maxPool2dBackward(x[0], y[0], dy[0], dx[0], spec);
+        cuda.maxPool2dBackward(x[1], y[1], dy[1], dx[1], spec);
+        assertClose("max pool backward with two NaNs in a window", dx, 0);
     }
 
     @Test

@@ -341,6 +341,26 @@ class CpuBackendConformanceTest {
     // ------------------------------------------------------------------ pooling
 
     @Test
+    void maxPoolRoutesAWindowsGradientToItsLastNaN() {
+        // Two windows of 2x2 (stride 2): the first holds NaNs at its 1st and 4th element, the second none.
+        float nan = Float.NaN;
+        float[] data = {nan, 1, 5, 2,
+                        0, nan, 3, 4};
+        Pool2dSpec spec = new Pool2dSpec(2, 2, 0, false);
+        Pair x = pair(data, 1, 1, 2, 4), dy = pair(new float[]{10, 20}, 1, 1, 1, 2);
+        Pair y = output(1, 1, 1, 2), dx = output(1, 1, 2, 4);
+        cpu.maxPool2dForward(x.cpu, y.cpu, spec);
+        float[] yv = cpu.readFloats(y.cpu);
+        assertTrue(Float.isNaN(yv[0]) && yv[1] == 5, "max pool with NaN: " + Arrays.toString(yv));
+        ref.maxPool2dForward(x.ref, y.ref, spec);
+        cpu.maxPool2dBackward(x.cpu, y.cpu, dy.cpu, dx.cpu, spec);
+        ref.maxPool2dBackward(x.ref, y.ref, dy.ref, dx.ref, spec);
+        // As PyTorch's CPU kernel scans: a NaN replaces the best so far, so the later NaN (index 5) gets it.
+        assertArrayEquals(new float[]{0, 0, 20, 0, 0, 10, 0, 0}, cpu.readFloats(dx.cpu));
+        check("max pool backward with NaN", dx, 0);
+    }
+
+    @Test
     void poolingMatchesReference() {
         Pool2dSpec[] specs = {new Pool2dSpec(3, 2, 1, false), new Pool2dSpec(2, 2, 0, false),
                 new Pool2dSpec(3, 2, 0, true), new Pool2dSpec(3, 1, 1, false), new Pool2dSpec(2, 3, 1, true)};
