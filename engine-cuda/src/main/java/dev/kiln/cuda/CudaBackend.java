@@ -422,11 +422,27 @@ public final class CudaBackend implements Backend, AutoCloseable {
         long rows = logits.dim(0);
         int classes = logits.dim(1);
         if (targets.dtype() == DType.I32) {
+            requireLabelsBelow(targets, classes);
             kernels.softmaxCeForwardIndexF32(address(logits), address(targets), address(probs), address(rowLoss),
                     rows, classes);
         } else {
             kernels.softmaxCeForwardDistF32(address(logits), address(targets), address(probs), address(rowLoss),
                     rows, classes);
+        }
+    }
+
+    /**
+     * A kernel cannot throw, and an out-of-range label would only turn its row's loss into NaN. So the labels (one
+     * int per row, read back while the host waits for the loss anyway) are checked here, with the CPU backend's
+     * message.
+     */
+    private void requireLabelsBelow(Tensor labels, int classes) {
+        int[] values = readInts(labels);
+        for (int row = 0; row < values.length; row++) {
+            if (values[row] < 0 || values[row] >= classes) {
+                throw new IndexOutOfBoundsException("cross-entropy: target " + values[row] + " of row " + row
+                        + " is outside [0, " + classes + ")");
+            }
         }
     }
 

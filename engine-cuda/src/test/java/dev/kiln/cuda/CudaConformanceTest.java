@@ -483,5 +483,13 @@ class CudaConformanceTest {
         Tensor onGpu = Tensor.zeros(cuda, DType.F32, Shape.of(4));
         IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> cuda.add(onRef, onGpu, onGpu));
         assertTrue(wrong.getMessage().contains("reference"), wrong.getMessage());
+        // A label past the last class fails as on the CPU, instead of a NaN loss.
+        Tensor logits = Tensor.zeros(cuda, DType.F32, Shape.of(2, 3));
+        Tensor probs = Tensor.zeros(cuda, DType.F32, Shape.of(2, 3));
+        Tensor rowLoss = Tensor.zeros(cuda, DType.F32, Shape.of(2));
+        Tensor labels = Tensor.ofLabels(cuda, new int[] {2, 3});
+        IndexOutOfBoundsException label = assertThrows(IndexOutOfBoundsException.class,
+                () -> cuda.softmaxCrossEntropyForward(logits, labels, probs, rowLoss));
+        assertTrue(label.getMessage().contains("target 3 of row 1"), label.getMessage());
     }
 }
