@@ -31,10 +31,6 @@ import java.util.Arrays;
 final class Im2Col {
     /** Geometry of one convolution: input (C, H, W), kernel (R, S), stride, padding, output (P, Q). */
     record Geometry(int c, int h, int w, int r, int s, int strideH, int strideW, int padH, int padW, int p, int q) {
-        int rows() {
-            return c * r * s;
-        }
-
         /** Rows of each stride phase: every row some tap reads. */
         int phaseH() {
             return p + (r - 1) / strideH;
