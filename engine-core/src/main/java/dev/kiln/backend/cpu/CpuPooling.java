@@ -14,9 +14,8 @@ final class CpuPooling {
     }
 
     /**
-     * x (N, C, H, W), y (N, C, P, Q): y = max over each window, clipped to the image (padding is -infinity). Each
-     * plane is copied into a heap array first: nine reads per output through a direct buffer cost more than the
-     * bulk copy.
+     * x (N, C, H, W), y (N, C, P, Q): y = max over each window, clipped to the image (padding is -infinity). Input
+     * rows are read in bulk into heap arrays (nine reads per output through a direct buffer cost more).
      */
     static void maxForward(Tensor x, Tensor y, Pool2dSpec spec) {
         FloatBuffer xb = CpuStorage.floats(x), yb = CpuStorage.floats(y);
@@ -24,13 +23,55 @@ final class CpuPooling {
         int h = x.dim(2), w = x.dim(3), p = y.dim(2), q = y.dim(3);
         int k = spec.kernel();
         ParallelLoops.forRange(x.dim(0) * x.dim(1), (long) p * q * k * k, (pl0, pl1) -> {
-            float[] in = new float[h * w], out = new float[p * q], colMax = new float[w];
+            float[] row = new float[w], colMax = new float[w], out = new float[q];
             for (int pl = pl0; pl < pl1; pl++) {
-                xb.get(xo + pl * h * w, in, 0, h * w);
-                planeMax(in, h, w, p, q, spec, colMax, out);
-                yb.put(yo + pl * p * q, out, 0, p * q);
+                for (int i = 0; i < p; i++) {
+                    outputRowMax(xb, xo + pl * h * w, h, w, i, spec, row, colMax, out);
+                    yb.put(yo + (pl * p + i) * q, out, 0, q);
+                }
             }
         });
+    }
+
+    /**
+     * out[j] = the maximum of window (i, j) of the plane at {@code plane}, NaN when it holds a NaN, -infinity when
+     * empty. Separable: the window's rows are first reduced element-wise into colMax, then each output takes the
+     * maximum of its columns there. The row loop reads and writes the same index of two arrays, the form C2
+     * vectorizes (an offset into one array would hide that the arrays differ). Math.max is branch-free, where a
+     * compare-and-branch per element mispredicts on real activations.
+     */
+    private static void outputRowMax(FloatBuffer xb, int plane, int h, int w, int i, Pool2dSpec spec, float[] row,
+                                     float[] colMax, float[] out) {
+        int k = spec.kernel(), stride = spec.stride(), pad = spec.padding(), q = out.length;
+        int h0 = Math.max(0, i * stride - pad), h1 = Math.min(h, i * stride - pad + k);
+        if (h0 >= h1) {
+            java.util.Arrays.fill(out, Float.NEGATIVE_INFINITY);
+            return;
+        }
+        xb.get(plane + h0 * w, colMax, 0, w);
+        for (int ih = h0 + 1; ih < h1; ih++) {
+            xb.get(plane + ih * w, row, 0, w);
+            for (int iw = 0; iw < w; iw++) colMax[iw] = Math.max(colMax[iw], row[iw]);
+        }
+        // Windows [jLo, jHi) lie wholly inside the row and need no clipping: the hot loop, kept free of bounds.
+        int jLo = Math.min(q, (pad + stride - 1) / stride);
+        int jHi = Math.max(jLo, Math.min(q, Math.floorDiv(w + pad - k, stride) + 1));
+        for (int j = 0; j < jLo; j++) out[j] = clippedWindowMax(colMax, j, k, stride, pad);
+        for (int j = jLo; j < jHi; j++) {
+            int w0 = j * stride - pad;
+            float m = colMax[w0];
+            for (int t = 1; t < k; t++) m = Math.max(m, colMax[w0 + t]);
+            out[j] = m;
+        }
+        for (int j = jHi; j < q; j++) out[j] = clippedWindowMax(colMax, j, k, stride, pad);
+    }
+
+    /** The maximum of colMax over window j's columns clipped to the row; -infinity when none is inside. */
+    private static float clippedWindowMax(float[] colMax, int j, int k, int stride, int pad) {
+        int w0 = Math.max(0, j * stride - pad), w1 = Math.min(colMax.length, j * stride - pad + k);
+        float m = Float.NEGATIVE_INFINITY;
+        for (int iw = w0; iw < w1; iw++) m = Math.max(m, colMax[iw]);
+        return m;
     }
 
     /**
@@ -61,35 +102,6 @@ final class CpuPooling {
                 db.put(dxo + pl * h * w, out, 0, h * w);
             }
         });
-    }
-
-    /**
-     * out[i, j] = the maximum of window (i, j) clipped to the image, NaN when it holds a NaN, -infinity when
-     * empty. Separable: the window's rows are first reduced element-wise into colMax (a loop C2 vectorizes), then
-     * each output takes the maximum of its columns there. Math.max is branch-free, where a compare-and-branch per
-     * element mispredicts on real activations.
-     */
-    private static void planeMax(float[] in, int h, int w, int p, int q, Pool2dSpec spec, float[] colMax,
-                                 float[] out) {
-        int k = spec.kernel(), stride = spec.stride(), pad = spec.padding();
-        for (int i = 0; i < p; i++) {
-            int h0 = Math.max(0, i * stride - pad), h1 = Math.min(h, i * stride - pad + k);
-            if (h0 >= h1) {
-                java.util.Arrays.fill(out, i * q, (i + 1) * q, Float.NEGATIVE_INFINITY);
-                continue;
-            }
-            System.arraycopy(in, h0 * w, colMax, 0, w);
-            for (int ih = h0 + 1; ih < h1; ih++) {
-                int base = ih * w;
-                for (int iw = 0; iw < w; iw++) colMax[iw] = Math.max(colMax[iw], in[base + iw]);
-            }
-            for (int j = 0; j < q; j++) {
-                int w0 = Math.max(0, j * stride - pad), w1 = Math.min(w, j * stride - pad + k);
-                float m = Float.NEGATIVE_INFINITY;
-                for (int iw = w0; iw < w1; iw++) m = Math.max(m, colMax[iw]);
-                out[i * q + j] = m;
-            }
-        }
     }
 
     /**

@@ -365,7 +365,7 @@ class CpuBackendConformanceTest {
         Pool2dSpec[] specs = {new Pool2dSpec(3, 2, 1, false), new Pool2dSpec(2, 2, 0, false),
                 new Pool2dSpec(3, 2, 0, true), new Pool2dSpec(3, 1, 1, false), new Pool2dSpec(2, 3, 1, true)};
         for (Pool2dSpec spec : specs) {
-            for (int[] dims : new int[][]{{2, 3, 9, 9}, {1, 4, 8, 11}}) {
+            for (int[] dims : new int[][]{{2, 3, 9, 9}, {1, 4, 8, 11}, {1, 2, 1, 2}, {1, 2, 2, 5}}) {
                 String name = spec + " " + Arrays.toString(dims);
                 // Quantized values make ties common, so the first-maximum rule is exercised.
                 float[] data = new float[dims[0] * dims[1] * dims[2] * dims[3]];
