@@ -39,8 +39,9 @@ FAST_BLAS=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE GLIBC_TUNABLES=glibc.mal
 # The yardstick's batches: inference at 8, the training cases at 16.
 # Tensors live off-heap; the Java heap only holds short-lived scratch arrays, so a 64 MiB young generation keeps
 # about 40 MiB of eden pages out of the peak RSS at no measured cost in speed.
+# OPENBLAS_THREAD_TIMEOUT as the kiln launcher sets it (see there); it only concerns Kiln's OpenBLAS build.
 kiln() { # kiln CASES BATCH ROUND
-  "${FAST_BLAS[@]}" java -Xmx1g -Xmn64m -XX:+UseParallelGC -cp "$JAR:$ROOT/bench/target/lib/*" dev.kiln.bench.ResNetBench \
+  "${FAST_BLAS[@]}" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-14}" java -Xmx1g -Xmn64m -XX:+UseParallelGC -cp "$JAR:$ROOT/bench/target/lib/*" dev.kiln.bench.ResNetBench \
     --case "$1" --batch "$2" --threads "$THREADS" --steps "$STEPS" --warmup "$WARMUP" --json >>"$OUT/kiln.$3.jsonl"
 }
 IFS=',' read -ra WANT <<<"$CASES"

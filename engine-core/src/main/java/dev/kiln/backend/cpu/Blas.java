@@ -4,18 +4,28 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
+import java.util.logging.Logger;
+
 import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
 import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
 import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
 
 /**
  * The one place that calls OpenBLAS. Loading sets its thread count explicitly ({@link CpuThreads}); the core type
- * (OPENBLAS_CORETYPE) is read by OpenBLAS itself when the library loads and cannot be changed afterwards.
+ * (OPENBLAS_CORETYPE) and how long idle threads spin (OPENBLAS_THREAD_TIMEOUT) are read by OpenBLAS itself from the
+ * environment when the library loads, and cannot be changed from Java.
  */
 final class Blas {
+    private static final Logger LOG = Logger.getLogger(Blas.class.getName());
+
     static {
         Loader.load(openblas_nolapack.class);
         openblas_nolapack.blas_set_num_threads(CpuThreads.count());
+        if (CpuThreads.count() > 1 && System.getenv("OPENBLAS_THREAD_TIMEOUT") == null) {
+            // Measured: ResNet50 steps 13-25% slower, batch norm and pooling about 2x (bench/README.md).
+            LOG.info("OPENBLAS_THREAD_TIMEOUT is unset: OpenBLAS's idle threads will spin about 80 ms after each"
+                    + " GEMM and halve the speed of the CPU kernels in between; the kiln launcher sets it to 14");
+        }
     }
 
     private Blas() {
