@@ -3,6 +3,7 @@ package dev.kiln.bench;
 /** The groups that {@link ProfilingBackend} adds kernel time into, one line each in the profile table. */
 public enum KernelFamily {
     CONV_FORWARD("conv fwd"),
+    CONV_BATCHNORM_FORWARD("conv+bn fwd (fused)"),
     CONV_BACKWARD_DATA("conv bwd data"),
     CONV_BACKWARD_FILTER("conv bwd filter"),
     BATCHNORM_FORWARD("batchnorm fwd"),

@@ -3,6 +3,7 @@ package dev.kiln.bench;
 import dev.kiln.backend.AdamConfig;
 import dev.kiln.backend.Backend;
 import dev.kiln.backend.Conv2dSpec;
+import dev.kiln.backend.InferenceBatchNorm;
 import dev.kiln.backend.Pool2dSpec;
 import dev.kiln.backend.cpu.CpuBackend;
 import dev.kiln.tensor.DType;
@@ -204,6 +205,13 @@ public final class ProfilingBackend implements Backend {
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
         time(KernelFamily.CONV_FORWARD, () -> inner.conv2dForward(x, w, bias, y, spec));
+    }
+
+    @Override
+    public void conv2dBatchNormForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec, InferenceBatchNorm bn,
+                                       Tensor residual, boolean relu, Tensor y) {
+        time(KernelFamily.CONV_BATCHNORM_FORWARD,
+                () -> inner.conv2dBatchNormForward(x, w, bias, spec, bn, residual, relu, y));
     }
 
     @Override

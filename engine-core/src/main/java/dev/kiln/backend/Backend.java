@@ -147,6 +147,25 @@ public interface Backend {
     }
 
     /**
+     * y = bn(conv2d(x, w) (+ bias)) with {@code bn} in inference mode, or with {@code relu}
+     * y = relu(bn(...) + residual) (residual nullable): a frozen convolution and the batch norm after it, for forward
+     * passes that record nothing. The default runs {@link #conv2dForward} into a temporary tensor and the batch norm
+     * from there; a backend that applies the batch norm to each block of convolution output while it is still in
+     * cache saves a pass over memory.
+     */
+    default void conv2dBatchNormForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec, InferenceBatchNorm bn,
+                                        Tensor residual, boolean relu, Tensor y) {
+        try (Tensor conv = Tensor.emptyLike(y)) {
+            conv2dForward(x, w, bias, conv, spec);
+            if (relu) {
+                batchNormReluForwardInference(conv, bn.gamma(), bn.beta(), bn.mean(), bn.var(), bn.eps(), residual, y);
+            } else {
+                batchNormForwardInference(conv, bn.gamma(), bn.beta(), bn.mean(), bn.var(), bn.eps(), y);
+            }
+        }
+    }
+
+    /**
      * Gradients of z = relu(batchNormTraining(x) (+ residual)) given the output z and dz: the ReLU's gate
      * (dz where z > 0) is the residual's gradient {@code dresidual}, and {@link #batchNormBackward} of it gives dx,
      * dgamma and dbeta. Every output is nullable.

@@ -24,7 +24,9 @@ public final class Bottleneck extends Layer {
     private final BatchNormalization bn2;
     private final Conv2D conv3;
     private final BatchNormalization bn3;
-    private final Sequential downsample;
+    /** The shortcut's conv and BatchNorm, children of a Sequential named downsample (torchvision's names), or null. */
+    private final Conv2D downsampleConv;
+    private final BatchNormalization downsampleBn;
 
     /**
      * @param inChannels input channels
@@ -44,30 +46,27 @@ public final class Bottleneck extends Layer {
         conv3 = add("conv3", new Conv2D(planes, out, 1, 1, 0, bias));
         bn3 = add("bn3", new BatchNormalization(out, eps, BatchNormalization.DEFAULT_MOMENTUM));
         if (stride != 1 || inChannels != out) {
-            downsample = add("downsample", new Sequential(
-                    new Conv2D(inChannels, out, 1, stride, 0, bias),
-                    new BatchNormalization(out, eps, BatchNormalization.DEFAULT_MOMENTUM)));
+            downsampleConv = new Conv2D(inChannels, out, 1, stride, 0, bias);
+            downsampleBn = new BatchNormalization(out, eps, BatchNormalization.DEFAULT_MOMENTUM);
+            add("downsample", new Sequential(downsampleConv, downsampleBn));
         } else {
-            downsample = null;
+            downsampleConv = null;
+            downsampleBn = null;
         }
     }
 
     @Override
     protected Tensor call(Tensor x, Mode mode) {
-        // relu(bn(.)) and relu(bn3(.) + shortcut) run as fused ops: same maths, fewer passes and activations.
-        // Without recorded nodes (a frozen block), each intermediate is freed as soon as it is consumed.
-        Tensor shortcut = downsample == null ? x : downsample.forward(x, mode);
-        Tensor c1 = conv1.forward(x, mode);
-        Tensor a1 = bn1.forwardRelu(c1, mode);
-        releaseIfUnsaved(c1, x, a1);
-        Tensor c2 = conv2.forward(a1, mode);
-        releaseIfUnsaved(a1, x, c2);
-        Tensor a2 = bn2.forwardRelu(c2, mode);
-        releaseIfUnsaved(c2, x, a2);
-        Tensor c3 = conv3.forward(a2, mode);
-        releaseIfUnsaved(a2, x, c3);
-        Tensor out = bn3.forwardAddRelu(c3, shortcut, mode);
-        releaseIfUnsaved(c3, x, out);
+        // relu(bn(.)) and relu(bn3(.) + shortcut) run as fused ops, and a frozen block fuses each BatchNorm into
+        // its convolution too: same maths, fewer passes and activations. Without recorded nodes (a frozen block),
+        // each intermediate is freed as soon as it is consumed.
+        Tensor shortcut = downsampleConv == null ? x
+                : downsampleConv.forwardWithBatchNorm(downsampleBn, x, null, false, mode);
+        Tensor a1 = conv1.forwardWithBatchNorm(bn1, x, null, true, mode);
+        Tensor a2 = conv2.forwardWithBatchNorm(bn2, a1, null, true, mode);
+        releaseIfUnsaved(a1, x, a2);
+        Tensor out = conv3.forwardWithBatchNorm(bn3, a2, shortcut, true, mode);
+        releaseIfUnsaved(a2, x, out);
         releaseIfUnsaved(shortcut, x, out);
         return out;
     }

@@ -66,9 +66,7 @@ public final class ResNet50 extends Layer {
 
     /** The stem: conv1, bn1, ReLU, max pool. Output (N, 64, H/4, W/4). */
     public Tensor stem(Tensor x, Mode mode) {
-        Tensor c = conv1.forward(x, mode);
-        Tensor a = bn1.forwardRelu(c, mode);
-        releaseIfUnsaved(c, x, a);
+        Tensor a = conv1.forwardWithBatchNorm(bn1, x, null, true, mode);
         Tensor pooled = maxpool.forward(a, mode);
         releaseIfUnsaved(a, x, pooled);
         return pooled;

@@ -1,5 +1,6 @@
 package dev.kiln.nn;
 
+import dev.kiln.backend.InferenceBatchNorm;
 import dev.kiln.ops.ErrorContext;
 import dev.kiln.ops.Ops;
 import dev.kiln.tensor.Tensor;
@@ -46,6 +47,11 @@ public final class BatchNormalization extends Layer {
     /** True when a forward pass in {@code mode} would use batch statistics. */
     public boolean usesBatchStatistics(Mode mode) {
         return mode == Mode.TRAIN && isTrainable();
+    }
+
+    /** This layer's fixed-statistics form, for a kernel that fuses it into the convolution before it. */
+    public InferenceBatchNorm inferenceForm() {
+        return new InferenceBatchNorm(gamma.value(), beta.value(), runningMean.value(), runningVar.value(), eps);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.kiln.ops;
 
 import dev.kiln.backend.Conv2dSpec;
+import dev.kiln.backend.InferenceBatchNorm;
 import dev.kiln.backend.Pool2dSpec;
 import dev.kiln.tensor.Tensor;
 
@@ -42,6 +43,15 @@ public final class Ops {
     public static Tensor batchNormReluInference(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor mean,
                                                 Tensor var, double eps) {
         return BatchNormInferenceOp.applyRelu(x, gamma, beta, residual, mean, var, eps);
+    }
+
+    /**
+     * bn(conv2d(x)), or relu(bn(conv2d(x)) + residual) with {@code relu}, with bn in inference mode, as one
+     * forward-only kernel call. Only where nothing requires a gradient ({@link ConvBatchNormInference#applies}).
+     */
+    public static Tensor conv2dBatchNormInference(Tensor x, Tensor weight, Tensor bias, Conv2dSpec spec,
+                                                  InferenceBatchNorm bn, Tensor residual, boolean relu) {
+        return ConvBatchNormInference.apply(x, weight, bias, spec, bn, residual, relu);
     }
 
     public static Tensor relu(Tensor x) {

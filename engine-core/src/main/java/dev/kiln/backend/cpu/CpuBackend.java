@@ -3,6 +3,7 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.AdamConfig;
 import dev.kiln.backend.Backend;
 import dev.kiln.backend.Conv2dSpec;
+import dev.kiln.backend.InferenceBatchNorm;
 import dev.kiln.backend.Pool2dSpec;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Storage;
@@ -214,6 +215,12 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
         convolution.forward(x, w, bias, y, spec);
+    }
+
+    @Override
+    public void conv2dBatchNormForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec, InferenceBatchNorm bn,
+                                       Tensor residual, boolean relu, Tensor y) {
+        convolution.forward(x, w, y, spec, new ChannelEpilogue(bias, bn, residual, relu, y));
     }
 
     @Override

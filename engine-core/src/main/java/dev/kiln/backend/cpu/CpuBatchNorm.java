@@ -124,18 +124,17 @@ final class CpuBatchNorm {
                                  Tensor residual, Tensor y, boolean relu) {
         Layout l = Layout.of(x);
         ChannelRows xr = ChannelRows.of(x, l), yr = ChannelRows.of(y, l), rr = ChannelRows.of(residual, l);
-        Vec g = Vec.of(gamma), b = Vec.of(beta), mu = Vec.of(mean), v = Vec.of(var);
+        InferenceAffine affine = InferenceAffine.of(gamma, beta, mean, var, eps);
         int m = l.count();
         ParallelLoops.forRange(l.c(), 2L * m, (c0, c1) -> {
             float[][][] s = scratch(l.n(), l.plane());
             float[][] xs = s[0], rs = s[1];
             for (int c = c0; c < c1; c++) {
-                double invStd = 1.0 / Math.sqrt(v.get(c) + eps);
-                float scale = (float) ((g == null ? 1 : g.get(c)) * invStd);
-                float bias = (float) ((b == null ? 0 : b.get(c)) - mu.get(c) * (double) scale);
                 xr.read(c, xs);
                 if (rr != null) rr.read(c, rs);
-                affine(xs, rr == null ? null : rs, l, scale, bias, relu);
+                for (int i = 0; i < l.n(); i++) {
+                    affine.apply(c, xs[i], rr == null ? null : rs[i], l.plane(), relu);
+                }
                 yr.write(c, xs);
             }
         });
@@ -143,17 +142,42 @@ final class CpuBatchNorm {
 
     /** In place: x = x * scale + bias, then + residual (nullable) and max(., 0) with {@code relu}. */
     private static void affine(float[][] xs, float[][] residuals, Layout l, float scale, float bias, boolean relu) {
-        int m = l.plane();
         for (int i = 0; i < l.n(); i++) {
-            float[] x = xs[i];
-            if (residuals != null) {
-                float[] r = residuals[i];
-                for (int j = 0; j < m; j++) x[j] = Math.max(x[j] * scale + bias + r[j], 0f);
-            } else if (relu) {
-                for (int j = 0; j < m; j++) x[j] = Math.max(x[j] * scale + bias, 0f);
-            } else {
-                for (int j = 0; j < m; j++) x[j] = x[j] * scale + bias;
+            affineRow(xs[i], residuals == null ? null : residuals[i], l.plane(), scale, bias, relu);
+        }
+    }
+
+    /**
+     * In place on x[0, len): x * scale + bias, then + residual and max(., 0) when residual is not null, else
+     * max(., 0) with {@code relu}.
+     */
+    static void affineRow(float[] x, float[] residual, int len, float scale, float bias, boolean relu) {
+        if (residual != null) {
+            for (int j = 0; j < len; j++) x[j] = Math.max(x[j] * scale + bias + residual[j], 0f);
+        } else if (relu) {
+            for (int j = 0; j < len; j++) x[j] = Math.max(x[j] * scale + bias, 0f);
+        } else {
+            for (int j = 0; j < len; j++) x[j] = x[j] * scale + bias;
+        }
+    }
+
+    /** An inference-mode batch norm as the per-channel affine map y = x * scale[c] + shift[c], in float. */
+    record InferenceAffine(float[] scale, float[] shift) {
+        static InferenceAffine of(Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps) {
+            Vec g = Vec.of(gamma), b = Vec.of(beta), mu = Vec.of(mean), v = Vec.of(var);
+            int channels = mean.dim(0);
+            float[] scale = new float[channels], shift = new float[channels];
+            for (int c = 0; c < channels; c++) {
+                double invStd = 1.0 / Math.sqrt(v.get(c) + eps);
+                scale[c] = (float) ((g == null ? 1 : g.get(c)) * invStd);
+                shift[c] = (float) ((b == null ? 0 : b.get(c)) - mu.get(c) * (double) scale[c]);
             }
+            return new InferenceAffine(scale, shift);
+        }
+
+        /** {@link #affineRow} with channel c's scale and shift. */
+        void apply(int c, float[] x, float[] residual, int len, boolean relu) {
+            affineRow(x, residual, len, scale[c], shift[c], relu);
         }
     }
 

@@ -57,17 +57,26 @@ final class CpuConvolution {
     }
 
     /** x (N, C, H, W), w (K, C, R, S), bias (K) nullable, y (N, K, P, Q). */
-    synchronized void forward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
-        if (shiftedSuits(x, w, spec)) {
-            shifted.forward(x, w, y, spec);
-        } else {
-            forwardByColumns(x, w, y, new Plan(x, w, y, spec));
-        }
+    void forward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
+        forward(x, w, y, spec, null);
         if (bias != null) CpuElementwise.addChannelBias(y, bias);
     }
 
+    /**
+     * y = W x with every output plane passed through {@code epilogue} (nullable). Where the output is cropped out
+     * of a GEMM's grid, the epilogue rides on that copy, on data still in cache; where GEMMs write y directly, it
+     * is one more pass at the end.
+     */
+    synchronized void forward(Tensor x, Tensor w, Tensor y, Conv2dSpec spec, ChannelEpilogue epilogue) {
+        if (shiftedSuits(x, w, spec)) {
+            shifted.forward(x, w, y, spec, epilogue);
+        } else {
+            forwardByColumns(x, w, y, new Plan(x, w, y, spec), epilogue);
+        }
+    }
+
     /** y = W x, per image when x is its own column matrix, otherwise over im2col matrices of image groups. */
-    private void forwardByColumns(Tensor x, Tensor w, Tensor y, Plan pl) {
+    private void forwardByColumns(Tensor x, Tensor w, Tensor y, Plan pl, ChannelEpilogue epilogue) {
         FloatPointer xp = CpuStorage.pointer(x), wp = CpuStorage.pointer(w), yp = CpuStorage.pointer(y);
         long xOff = x.offset(), wOff = w.offset(), yOff = y.offset();
         if (pl.direct && pl.group == 1) {
@@ -76,6 +85,8 @@ final class CpuConvolution {
                 Blas.sgemm(false, false, pl.k, pl.cols, pl.crs, 1f, wp, wOff, pl.crs,
                         xp, xOff + (long) n * pl.xImage, pl.cols, 0f, yp, yOff + (long) n * pl.yImage, pl.cols);
             }
+            // One pass at the end: applied image by image after each GEMM, it measured slower, not faster.
+            if (epilogue != null) epilogue.applyInPlace(y, 0, pl.n);
             return;
         }
         pl.ensureWorkspaces();
@@ -89,9 +100,10 @@ final class CpuConvolution {
                 // grid (K, g*cols) = W col, then crop each image's outputs into y[n, k].
                 Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
                         col.pointer(), 0, ld, 0f, gathered.pointer(), 0, ld);
-                pl.grid(g).crop(gathered.buffer(), g, y, n0);
+                pl.grid(g).crop(gathered.buffer(), g, y, n0, epilogue);
             }
         }
+        if (epilogue != null && pl.isOwnGrid(pl.group)) epilogue.applyInPlace(y, 0, pl.n);
     }
 
     /** dy (N, K, P, Q), w (K, C, R, S), dx (N, C, H, W), overwritten. */

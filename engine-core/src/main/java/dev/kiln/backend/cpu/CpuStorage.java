@@ -80,6 +80,13 @@ final class CpuStorage extends Storage {
         return s.floatPointer;
     }
 
+    /** A heap copy of a small contiguous F32 tensor (per-channel vectors). */
+    static float[] toArray(Tensor t) {
+        float[] out = new float[Math.toIntExact(t.numel())];
+        floats(t).get(offset(t), out, 0, out.length);
+        return out;
+    }
+
     /** The tensor's first element within its storage, as an index for the buffer views. */
     static int offset(Tensor t) {
         return Math.toIntExact(t.offset());

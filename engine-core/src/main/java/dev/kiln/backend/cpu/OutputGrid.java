@@ -26,11 +26,14 @@ record OutputGrid(int channels, int cols, int imageStride, int rowWidth, int p, 
         return offset + Math.toIntExact(((long) n * channels + k) * p * q);
     }
 
-    /** out[n0 + i, k, y, x] = grid[k * cols + i * imageStride + y * rowWidth + x] for images i < {@code images}. */
-    void crop(FloatBuffer grid, int images, Tensor out, int n0) {
+    /**
+     * out[n0 + i, k, y, x] = grid[k * cols + i * imageStride + y * rowWidth + x] for images i < {@code images}, each
+     * plane passed through {@code epilogue} on the way when it is not null.
+     */
+    void crop(FloatBuffer grid, int images, Tensor out, int n0, ChannelEpilogue epilogue) {
         FloatBuffer dst = CpuStorage.floats(out);
         int dstOff = CpuStorage.offset(out);
-        if (dense()) {
+        if (dense() && epilogue == null) {
             ParallelLoops.forRange(channels, cols, (k0, k1) -> {
                 for (int k = k0; k < k1; k++) {
                     for (int i = 0; i < images; i++) {
@@ -42,13 +45,14 @@ record OutputGrid(int channels, int cols, int imageStride, int rowWidth, int p, 
         }
         ParallelLoops.forRange(channels, cols, (k0, k1) -> {
             float[] row = new float[cols];
-            float[] plane = new float[p * q];
+            float[] plane = new float[p * q], scratch = epilogue == null ? null : new float[p * q];
             for (int k = k0; k < k1; k++) {
                 grid.get(k * cols, row, 0, cols);
                 for (int i = 0; i < images; i++) {
                     for (int y = 0; y < p; y++) {
                         System.arraycopy(row, i * imageStride + y * rowWidth, plane, y * q, q);
                     }
+                    if (epilogue != null) epilogue.apply(plane, n0 + i, k, scratch);
                     dst.put(block(dstOff, n0 + i, k), plane, 0, p * q);
                 }
             }

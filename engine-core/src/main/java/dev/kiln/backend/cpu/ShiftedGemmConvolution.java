@@ -68,24 +68,25 @@ final class ShiftedGemmConvolution {
         taps.release();
     }
 
-    /** x (N, C, H, W), w (K, C, R, S), y (N, K, P, Q); bias is the caller's. */
-    void forward(Tensor x, Tensor w, Tensor y, Conv2dSpec spec) {
+    /** x (N, C, H, W), w (K, C, R, S), y (N, K, P, Q); bias is the caller's; epilogue nullable. */
+    void forward(Tensor x, Tensor w, Tensor y, Conv2dSpec spec, ChannelEpilogue epilogue) {
         packTaps(w, false);
-        correlate(x, w.dim(0), w.dim(2), w.dim(3), spec.padH(), spec.padW(), y);
+        correlate(x, w.dim(0), w.dim(2), w.dim(3), spec.padH(), spec.padW(), y, epilogue);
     }
 
     /** dy (N, K, P, Q), w (K, C, R, S), dx (N, C, H, W), overwritten. */
     void backwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
         int r = w.dim(2), s = w.dim(3);
         packTaps(w, true);
-        correlate(dy, w.dim(1), r, s, r - 1 - spec.padH(), s - 1 - spec.padW(), dx);
+        correlate(dy, w.dim(1), r, s, r - 1 - spec.padH(), s - 1 - spec.padW(), dx, null);
     }
 
     /**
      * out (N, kOut, P, Q) = correlation of in (N, cIn, H, W), zero-padded by (padH, padW), with the (R*S, kOut, cIn)
-     * tap matrices in the taps workspace.
+     * tap matrices in the taps workspace, each output plane passed through {@code epilogue} (nullable).
      */
-    private void correlate(Tensor in, int kOut, int r, int s, int padH, int padW, Tensor out) {
+    private void correlate(Tensor in, int kOut, int r, int s, int padH, int padW, Tensor out,
+                           ChannelEpilogue epilogue) {
         int n = in.dim(0), cIn = in.dim(1);
         Grid g = new Grid(n, cIn, in.dim(2), in.dim(3), r, s, padH, padW);
         padded.ensure(g.paddedFloats());
@@ -99,7 +100,7 @@ final class ShiftedGemmConvolution {
                 Blas.sgemm(false, false, kOut, cols, cIn, 1f, tapPointer, (long) t * kOut * cIn, cIn,
                         padded.pointer(), g.tapOffset(t), g.ld(), t == 0 ? 0f : 1f, grid.pointer(), 0, cols);
             }
-            g.output(kOut, cols).crop(grid.buffer(), images, out, n0);
+            g.output(kOut, cols).crop(grid.buffer(), images, out, n0, epilogue);
         }
     }
 

@@ -55,7 +55,7 @@ class CpuBackendConformanceTest {
     // ------------------------------------------------------------------ convolution
 
     /** n, c, h, w, k, r, s, strideH, strideW, padH, padW. */
-    private static final int[][] CONV_CASES = {
+    static final int[][] CONV_CASES = {
             {2, 8, 24, 24, 16, 1, 1, 1, 1, 0, 0},    // 1x1 on a large image: direct GEMM, no im2col
             {2, 32, 14, 14, 64, 1, 1, 1, 1, 0, 0},   // bottleneck 1x1 on 14x14: images share a GEMM
             {2, 32, 14, 14, 64, 1, 1, 2, 2, 0, 0},   // downsample 1x1 stride 2
@@ -80,7 +80,7 @@ class CpuBackendConformanceTest {
      * Stride-1 cases for the shifted-GEMM formulation (forward and backward-data), which runs on them whether or
      * not it would pay.
      */
-    private static final int[][] SHIFTED_CASES = {
+    static final int[][] SHIFTED_CASES = {
             {2, 8, 30, 30, 12, 3, 3, 1, 1, 1, 1},    // 3x3 pad 1 at 30x30: one image per GEMM
             {5, 6, 20, 20, 4, 3, 3, 1, 1, 1, 1},     // images stacked per GEMM, partial last group
             {2, 5, 18, 26, 7, 3, 5, 1, 1, 1, 2},     // rectangular kernel and image
@@ -109,7 +109,7 @@ class CpuBackendConformanceTest {
             ShiftedGemmConvolution conv = new ShiftedGemmConvolution();
             // Backward-filter always runs through im2col, checked with the other cases.
             checkConvolution((x, w, b, y, sp) -> {
-                conv.forward(x, w, y, sp);
+                conv.forward(x, w, y, sp, null);
                 if (b != null) CpuElementwise.addChannelBias(y, b);
             }, conv::backwardData, null, c, "shifted ");
             conv.releaseWorkspaces();

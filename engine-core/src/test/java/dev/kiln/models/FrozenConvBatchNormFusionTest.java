@@ -1,0 +1,84 @@
+package dev.kiln.models;
+
+import dev.kiln.backend.Backend;
+import dev.kiln.backend.Conv2dSpec;
+import dev.kiln.nn.BatchNormalization;
+import dev.kiln.nn.Conv2D;
+import dev.kiln.nn.Layer;
+import dev.kiln.nn.Mode;
+import dev.kiln.nn.Sequential;
+import dev.kiln.ops.Ops;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestBackends;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Where nothing needs a gradient and a BatchNorm uses its moving statistics, a ResNet runs each convolution and
+ * the BatchNorm after it as one fused kernel ({@link Conv2D#forwardWithBatchNorm}); where a gradient is needed,
+ * the same layers run as separate recorded ops. Both compute the same float operations in the same order, so the
+ * outputs must be identical, bit for bit, in both ResNet layouts (Keras's has convolution biases).
+ */
+class FrozenConvBatchNormFusionTest {
+    private final Backend backend = TestBackends.underTest();
+
+    private static Sequential blocks(ResNetVariant variant) {
+        return new Sequential(new Bottleneck(8, 4, 2, variant), new Bottleneck(16, 4, 1, variant));
+    }
+
+    /** Moves the model to the backend under test and gives every weight and statistic non-trivial values. */
+    private Layer prepared(Layer model, long seed) {
+        model.to(backend, dev.kiln.tensor.DType.F32);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
+            float[] v = new float[(int) e.getValue().numel()];
+            boolean variance = e.getKey().endsWith("running_var");
+            for (int i = 0; i < v.length; i++) {
+                v[i] = variance ? (float) (0.2 + r.nextDouble()) : (float) (0.3 * r.nextGaussian());
+            }
+            backend.write(e.getValue(), v);
+        }
+        return model;
+    }
+
+    private Tensor input(boolean requiresGrad) {
+        SplittableRandom r = new SplittableRandom(5);
+        float[] v = new float[2 * 8 * 12 * 12];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+        return Tensor.of(backend, v, 2, 8, 12, 12).setRequiresGrad(requiresGrad);
+    }
+
+    @Test
+    void fusedFrozenForwardEqualsTheRecordedOneBitForBit() {
+        for (ResNetVariant variant : ResNetVariant.values()) {
+            Layer model = prepared(blocks(variant), 3);
+            model.setTrainable(false);
+            Tensor fused = model.forward(input(false), Mode.TRAIN);
+            assertNull(fused.gradFn(), "a frozen block records nothing");
+            Tensor recorded = model.forward(input(true), Mode.TRAIN);
+            assertTrue(recorded.gradFn() != null, "an input that needs a gradient is recorded");
+            assertArrayEquals(recorded.toFloatArray(), fused.toFloatArray(), variant.name());
+            Tensor evaluated = model.forward(input(false), Mode.EVAL);
+            assertArrayEquals(fused.toFloatArray(), evaluated.toFloatArray(), variant + ": a frozen BatchNorm"
+                    + " runs in inference mode in TRAIN as in EVAL");
+        }
+    }
+
+    @Test
+    void theFusedOpRefusesAnInputThatNeedsAGradient() {
+        Conv2D conv = new Conv2D(8, 4, 1, 1, 0, false);
+        BatchNormalization bn = new BatchNormalization(4);
+        prepared(new Sequential(conv, bn), 4);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Ops.conv2dBatchNormInference(input(true), conv.weight().value(), null, Conv2dSpec.of(1, 0),
+                        bn.inferenceForm(), null, true));
+        assertTrue(e.getMessage().contains("requires one"), e.getMessage());
+    }
+}
