@@ -10,6 +10,7 @@ import dev.kiln.nn.Sequential;
 import dev.kiln.ops.Ops;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.TestBackends;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -27,7 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * outputs must be identical, bit for bit, in both ResNet layouts (Keras's has convolution biases).
  */
 class FrozenConvBatchNormFusionTest {
-    private final Backend backend = TestBackends.underTest();
+    private Backend backend;
+
+    @BeforeEach
+    void pickBackend() {
+        backend = TestBackends.underTest();
+    }
 
     private static Sequential blocks(ResNetVariant variant) {
         return new Sequential(new Bottleneck(8, 4, 2, variant), new Bottleneck(16, 4, 1, variant));
