@@ -142,10 +142,14 @@ public final class ResNetBench implements Callable<Integer> {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    /** The OpenBLAS variables that change its speed (OPENBLAS_CORETYPE=Haswell halves it here). */
+    /**
+     * The OpenBLAS variables that change its speed (OPENBLAS_CORETYPE=Haswell halves it here; without
+     * OPENBLAS_THREAD_TIMEOUT its idle threads slow the Java kernels down).
+     */
     private static String blasEnvironment() {
         List<String> vars = new ArrayList<>();
-        for (String k : new String[]{"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}) {
+        for (String k : new String[]{"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_THREAD_TIMEOUT",
+                "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}) {
             String v = System.getenv(k);
             if (v != null) vars.add(k + "=" + v);
         }
