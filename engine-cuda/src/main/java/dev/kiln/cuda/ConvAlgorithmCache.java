@@ -12,9 +12,25 @@ final class ConvAlgorithmCache {
 
     enum Pass { FORWARD, BACKWARD_DATA, BACKWARD_FILTER }
 
-    /** Everything the choice depends on: the pass, the geometry, and whether tensor-core math was allowed. */
+    /**
+     * Everything the choice depends on: the pass, the geometry, whether tensor-core math was allowed, and the
+     * alignment of the buffers it was timed on (some algorithms need aligned pointers; a view that starts at an
+     * offset may not have them).
+     */
     record Key(Pass pass, int n, int c, int h, int w, int k, int r, int s, int strideH, int strideW, int padH,
-               int padW, boolean tf32, boolean deterministic) {
+               int padW, boolean tf32, boolean deterministic, int alignment) {
+    }
+
+    /** Cap of {@link #alignment}: the caching allocator's blocks are at least this aligned. */
+    static final int MAX_ALIGNMENT = 256;
+
+    /** The largest power of two, up to {@link #MAX_ALIGNMENT}, that divides every address. */
+    static int alignment(long... addresses) {
+        long common = MAX_ALIGNMENT;
+        for (long a : addresses) {
+            if (a != 0) common = Math.min(common, Long.lowestOneBit(a));
+        }
+        return (int) common;
     }
 
     /** cuDNN's algorithm number, the workspace it needs, and the math type it was timed with. */

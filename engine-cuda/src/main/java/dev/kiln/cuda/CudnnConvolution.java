@@ -39,7 +39,7 @@ final class CudnnConvolution {
     void forward(Tensor x, Tensor w, Tensor y, Conv2dSpec spec) {
         String context = "conv2dForward x" + x.shape() + " w" + w.shape() + " " + spec;
         try (Geometry g = new Geometry(x, w, y, spec)) {
-            ConvAlgorithmCache.Choice choice = algorithms.get(g.key(ConvAlgorithmCache.Pass.FORWARD),
+            ConvAlgorithmCache.Choice choice = algorithms.get(g.key(ConvAlgorithmCache.Pass.FORWARD, address(x), address(w), address(y)),
                     () -> findForward(g, address(x), address(w), address(y), context));
             g.conv.setMathType(choice.mathType());
             try (Workspace ws = new Workspace(memory, choice.workspaceBytes(), context);
@@ -55,7 +55,8 @@ final class CudnnConvolution {
     void backwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
         String context = "conv2dBackwardData dy" + dy.shape() + " w" + w.shape() + " " + spec;
         try (Geometry g = new Geometry(dx, w, dy, spec)) {
-            ConvAlgorithmCache.Choice choice = algorithms.get(g.key(ConvAlgorithmCache.Pass.BACKWARD_DATA),
+            ConvAlgorithmCache.Choice choice = algorithms.get(g.key(ConvAlgorithmCache.Pass.BACKWARD_DATA, address(w), address(dy),
+                            address(dx)),
                     () -> findBackwardData(g, address(w), address(dy), address(dx), context));
             g.conv.setMathType(choice.mathType());
             try (Workspace ws = new Workspace(memory, choice.workspaceBytes(), context);
@@ -71,7 +72,8 @@ final class CudnnConvolution {
     void backwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
         String context = "conv2dBackwardFilter x" + x.shape() + " dy" + dy.shape() + " " + spec;
         try (Geometry g = new Geometry(x, dw, dy, spec)) {
-            ConvAlgorithmCache.Choice choice = algorithms.get(g.key(ConvAlgorithmCache.Pass.BACKWARD_FILTER),
+            ConvAlgorithmCache.Choice choice = algorithms.get(g.key(ConvAlgorithmCache.Pass.BACKWARD_FILTER, address(x), address(dy),
+                            address(dw)),
                     () -> findBackwardFilter(g, address(x), address(dy), address(dw), context));
             g.conv.setMathType(choice.mathType());
             try (Workspace ws = new Workspace(memory, choice.workspaceBytes(), context);
@@ -176,9 +178,11 @@ final class CudnnConvolution {
             this.conv = new CudnnDescriptors.Convolution2d(spec.padH(), spec.padW(), spec.strideH(), spec.strideW(), math);
         }
 
-        ConvAlgorithmCache.Key key(ConvAlgorithmCache.Pass pass) {
+        /** The cache key of this geometry in {@code pass}, for the buffers at {@code addresses}. */
+        ConvAlgorithmCache.Key key(ConvAlgorithmCache.Pass pass, long... addresses) {
             return new ConvAlgorithmCache.Key(pass, xd[0], xd[1], xd[2], xd[3], wd[0], wd[2], wd[3], spec.strideH(),
-                    spec.strideW(), spec.padH(), spec.padW(), config.tf32(), config.deterministic());
+                    spec.strideW(), spec.padH(), spec.padW(), config.tf32(), config.deterministic(),
+                    ConvAlgorithmCache.alignment(addresses));
         }
 
         @Override
