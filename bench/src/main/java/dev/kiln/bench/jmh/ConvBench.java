@@ -2,6 +2,7 @@ package dev.kiln.bench.jmh;
 
 import dev.kiln.backend.Backend;
 import dev.kiln.backend.Conv2dSpec;
+import dev.kiln.backend.InferenceBatchNorm;
 import dev.kiln.backend.reference.ReferenceBackend;
 import dev.kiln.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,7 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * conv2d forward, backward-data and backward-filter on ResNet50's layer shapes. {@code layer} is
+ * conv2d forward, backward-data and backward-filter on ResNet50's layer shapes, and the forward fused with an
+ * inference-mode batch norm and ReLU ({@code forwardBatchNormRelu}, a frozen block's path). {@code layer} is
  * "C_H_K_R_stride_pad" (input channels, square input size, filters, square kernel, stride, padding).
  * The reference backend is plain Java in double: keep it to batch 1 (the default).
  */
@@ -45,6 +47,7 @@ public class ConvBench {
     private Backend b;
     private Conv2dSpec spec;
     private Tensor x, w, y, dy, dx, dw;
+    private InferenceBatchNorm bn;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -60,6 +63,15 @@ public class ConvBench {
         y = BenchData.empty(b, batch, k, out, out);
         dx = BenchData.empty(b, batch, c, h, h);
         dw = BenchData.empty(b, k, c, r, r);
+        bn = batchNorm(b, k);
+    }
+
+    /** A batch norm with fixed, non-trivial statistics (variance in [0.5, 1.5)). */
+    private static InferenceBatchNorm batchNorm(Backend b, int k) {
+        float[] var = new float[k];
+        for (int i = 0; i < k; i++) var[i] = 0.5f + (float) i / k;
+        return new InferenceBatchNorm(BenchData.random(b, 21, k), BenchData.random(b, 22, k),
+                BenchData.random(b, 23, k), BenchData.tensor(b, var, k), 1e-5);
     }
 
     /** One image through both backends, all three kernels. */
@@ -80,9 +92,15 @@ public class ConvBench {
         b.conv2dBackwardFilter(xs[0], dys[0], dwf, spec);
         ref.conv2dBackwardFilter(xs[1], dys[1], dwr, spec);
         BenchData.requireClose("conv backward filter " + layer, dwr, dwf, 1e-4);
+        InferenceBatchNorm bnf = batchNorm(b, k), bnr = batchNorm(ref, k);
+        b.conv2dBatchNormForward(xs[0], ws[0], null, spec, bnf, null, true, yf);
+        ref.conv2dBatchNormForward(xs[1], ws[1], null, spec, bnr, null, true, yr);
+        BenchData.requireClose("conv + batch norm + relu forward " + layer, yr, yf, 1e-4);
         for (Tensor t : new Tensor[]{xs[0], xs[1], ws[0], ws[1], dys[0], dys[1], yf, yr, dxf, dxr, dwf, dwr}) {
             t.close();
         }
+        close(bnf);
+        close(bnr);
     }
 
     static int[] parse(String csv) {
@@ -92,14 +110,25 @@ public class ConvBench {
         return v;
     }
 
+    private static void close(InferenceBatchNorm bn) {
+        for (Tensor t : new Tensor[]{bn.gamma(), bn.beta(), bn.mean(), bn.var()}) t.close();
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
         for (Tensor t : new Tensor[]{x, w, y, dy, dx, dw}) t.close();
+        close(bn);
     }
 
     @Benchmark
     public Tensor forward() {
         b.conv2dForward(x, w, null, y, spec);
+        return y;
+    }
+
+    @Benchmark
+    public Tensor forwardBatchNormRelu() {
+        b.conv2dBatchNormForward(x, w, null, spec, bn, null, true, y);
         return y;
     }
 
