@@ -54,11 +54,15 @@ class FrozenConvBatchNormFusionTest {
         return model;
     }
 
+    /**
+     * Six images of 28×28: the 1×1 convolutions at 28×28 get one GEMM per image, those at 14×14 groups of five and
+     * one, so every CPU formulation of the fused kernel runs.
+     */
     private Tensor input(boolean requiresGrad) {
         SplittableRandom r = new SplittableRandom(5);
-        float[] v = new float[2 * 8 * 12 * 12];
+        float[] v = new float[6 * 8 * 28 * 28];
         for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        return Tensor.of(backend, v, 2, 8, 12, 12).setRequiresGrad(requiresGrad);
+        return Tensor.of(backend, v, 6, 8, 28, 28).setRequiresGrad(requiresGrad);
     }
 
     @Test

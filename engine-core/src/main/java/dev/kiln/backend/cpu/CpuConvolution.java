@@ -96,6 +96,8 @@ final class CpuConvolution {
             if (pl.isOwnGrid(g)) {
                 Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
                         col.pointer(), 0, ld, 0f, yp, yOff + (long) n0 * pl.yImage, ld);
+                // Per group: a partial last group can be its own grid where the others are cropped.
+                if (epilogue != null) epilogue.applyInPlace(y, n0, g);
             } else {
                 // grid (K, g*cols) = W col, then crop each image's outputs into y[n, k].
                 Blas.sgemm(false, false, pl.k, ld, pl.crs, 1f, wp, wOff, pl.crs,
@@ -103,7 +105,6 @@ final class CpuConvolution {
                 pl.grid(g).crop(gathered.buffer(), g, y, n0, epilogue);
             }
         }
-        if (epilogue != null && pl.isOwnGrid(pl.group)) epilogue.applyInPlace(y, 0, pl.n);
     }
 
     /** dy (N, K, P, Q), w (K, C, R, S), dx (N, C, H, W), overwritten. */
