@@ -41,9 +41,15 @@ class FrozenConvBatchNormFusionTest {
 
     /** Moves the model to the backend under test and gives every weight and statistic non-trivial values. */
     private Layer prepared(Layer model, long seed) {
+        return prepared(model, seed, "");
+    }
+
+    /** As {@link #prepared(Layer, long)}, for the state-dict entries whose names end with {@code suffix}. */
+    private Layer prepared(Layer model, long seed, String suffix) {
         model.to(backend, dev.kiln.tensor.DType.F32);
         SplittableRandom r = new SplittableRandom(seed);
         for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
+            if (!e.getKey().endsWith(suffix)) continue;
             float[] v = new float[(int) e.getValue().numel()];
             boolean variance = e.getKey().endsWith("running_var");
             for (int i = 0; i < v.length; i++) {
@@ -78,6 +84,31 @@ class FrozenConvBatchNormFusionTest {
             Tensor evaluated = model.forward(input(false), Mode.EVAL);
             assertArrayEquals(fused.toFloatArray(), evaluated.toFloatArray(), variant + ": a frozen BatchNorm"
                     + " runs in inference mode in TRAIN as in EVAL");
+        }
+    }
+
+    /**
+     * The whole frozen ResNet50 at its real size, where every layer shape and image grouping of the real network
+     * runs: six images make groups of five and one at 14×14, one image makes single-image GEMMs everywhere.
+     */
+    @Test
+    void aWholeFrozenResNet50MatchesItsRecordedForwardBitForBit() {
+        // Glorot-initialized convolutions, random moving statistics: activations stay in a sane range.
+        Layer model = prepared(prepared(new ResNet50(ResNetVariant.TORCHVISION_V1_5, false, 0), 7, "running_mean"),
+                8, "running_var");
+        model.setTrainable(false);
+        for (int batch : new int[]{6, 1}) {
+            SplittableRandom r = new SplittableRandom(batch);
+            float[] v = new float[batch * 3 * 224 * 224];
+            for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+            Tensor fused = model.forward(Tensor.of(backend, v, batch, 3, 224, 224), Mode.EVAL);
+            Tensor recorded = model.forward(Tensor.of(backend, v, batch, 3, 224, 224).setRequiresGrad(true),
+                    Mode.EVAL);
+            float[] expected = recorded.toFloatArray();
+            assertTrue(Float.isFinite(expected[0]) && Math.abs(expected[0]) < 1e6, "sane activations: " + expected[0]);
+            assertArrayEquals(expected, fused.toFloatArray(), "batch " + batch);
+            fused.close();
+            recorded.close();
         }
     }
 
