@@ -92,7 +92,12 @@ errors=$(( $(attr errors "$xml") + $(attr errors "$pxml") ))
 skipped=$(( $(attr skipped "$xml") + $(attr skipped "$pxml") ))
 tests=${tests:-0}; failures=${failures:-0}; errors=${errors:-0}; skipped=${skipped:-0}
 passed=$(( tests - failures - errors - skipped ))
-failed_names="$(cat $xml $pxml 2>/dev/null | grep -B1 -E '<(failure|error)' | grep -o 'testcase name="[^"]*"' | cut -d'"' -f2 | paste -sd, - )"
+failed_names="$(cat $xml $pxml </dev/null 2>/dev/null | grep -B1 -E '<(failure|error)' | grep -o 'testcase name="[^"]*"' | cut -d'"' -f2 | paste -sd, - )"
+# Where the CUDA backend never started, every CUDA test is skipped, and JUnit counts skips as success: that is a
+# failed check here, with the backend's reason in the JSON line. (A few parity cases skip on any backend.)
+unavailable="$(cat $xml $pxml </dev/null 2>/dev/null | grep -o -m1 -E "CUDA backend unavailable: [^<]*|backend 'cuda' is not available[^<]*" \
+  | head -1 | tr -d '"\\' | cut -c1-300)"
+if [ -n "$unavailable" ] || [ "$tests" = 0 ]; then rc=1; fi
 
 # ---------------------------------------------------------------- benchmarks
 # ResNet50 on the GPU: full training step and frozen phase, batch 64 and 128, fp32 and TF32 (one JSON line each).
@@ -116,6 +121,6 @@ if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1
   [ -n "$torch" ] || torch="null"
 fi
 
-printf '{"gpu":"%s","tests":%d,"passed":%d,"failed":%d,"errors":%d,"skipped":%d,"exit":%d,"seconds":%d,"failures":"%s","kiln_bench":%s,"torch_bench":%s}\n' \
-  "${gpu//\"/}" "$tests" "$passed" "$failures" "$errors" "$skipped" "$rc" "$seconds" "$failed_names" "$bench" "$torch"
+printf '{"gpu":"%s","tests":%d,"passed":%d,"failed":%d,"errors":%d,"skipped":%d,"exit":%d,"seconds":%d,"failures":"%s","cuda_unavailable":"%s","kiln_bench":%s,"torch_bench":%s}\n' \
+  "${gpu//\"/}" "$tests" "$passed" "$failures" "$errors" "$skipped" "$rc" "$seconds" "$failed_names" "$unavailable" "$bench" "$torch"
 [ "$rc" = 0 ]

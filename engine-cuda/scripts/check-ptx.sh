@@ -11,7 +11,7 @@ out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
 status=0
 for cu in "$here"/src/main/cuda/*.cu; do
   for arch in "${archs[@]}"; do
-    if "$nvcc_bin" -ptx -arch="$arch" -Werror all-warnings -o "$out/$(basename "$cu" .cu).$arch.ptx" "$cu"; then
+    if "$nvcc_bin" -ptx -arch="$arch" -fmad=false -Werror all-warnings -o "$out/$(basename "$cu" .cu).$arch.ptx" "$cu"; then
       echo "ok    $(basename "$cu") $arch"
     else
       echo "FAIL  $(basename "$cu") $arch"; status=1

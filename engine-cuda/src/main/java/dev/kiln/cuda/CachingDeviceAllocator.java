@@ -56,7 +56,9 @@ final class CachingDeviceAllocator implements AutoCloseable {
         } else {
             address = raw.malloc(size);
             if (address == 0 && bytesCached > 0) {
-                // The free lists hold memory of other sizes: give it all back to the driver and try once more.
+                // The free lists hold memory of other sizes: give it all back to the driver and try once more,
+                // once queued kernels can no longer touch it.
+                raw.awaitIdle();
                 emptyCache();
                 address = raw.malloc(size);
             }

@@ -297,6 +297,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
+        if ((transA ? a.dim(0) : a.dim(1)) == 0) {
+            // No products: c = beta * c, as on the CPU (cuBLAS does not document k = 0).
+            if (beta == 0) fill(c, 0);
+            else scale(c, beta, c);
+            return;
+        }
         gemm.gemm(transA, transB, alpha, a, b, beta, c);
     }
 
@@ -321,13 +327,21 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
         if (y.numel() == 0) return; // cuDNN rejects descriptors with a zero dimension
-        convolution.forward(x, w, y, spec);
+        if (x.numel() == 0) {
+            fill(y, 0); // no input channels: nothing to sum, as on the CPU
+        } else {
+            convolution.forward(x, w, y, spec);
+        }
         if (bias != null) addChannelBias(y, bias);
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
         if (dx.numel() == 0) return;
+        if (dy.numel() == 0) {
+            fill(dx, 0); // no filters: the input contributed to nothing
+            return;
+        }
         convolution.backwardData(dy, w, dx, spec);
     }
 
@@ -352,12 +366,18 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps,
                                           Tensor y) {
+        if (x.numel() == 0) return; // an empty batch: nothing to write, and cuDNN rejects a zero dimension
         batchNorm.forwardInference(x, gamma, beta, mean, var, eps, y);
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
                                   Tensor dgamma, Tensor dbeta) {
+        if (x.numel() == 0) { // an empty batch contributes nothing to the parameters' gradients
+            if (dgamma != null) fill(dgamma, 0);
+            if (dbeta != null) fill(dbeta, 0);
+            return;
+        }
         batchNorm.backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 

@@ -93,6 +93,11 @@ final class CudaDevice implements RawDeviceMemory, AutoCloseable {
         CudaStatus.check("cudaFree", cudart.cudaFree(DevicePointers.at(address)), "device memory");
     }
 
+    @Override
+    public void awaitIdle() {
+        synchronize("before returning cached device memory to the driver");
+    }
+
     /** Free and total device memory in bytes, as the driver sees it. */
     long[] memoryInfo() {
         bind();

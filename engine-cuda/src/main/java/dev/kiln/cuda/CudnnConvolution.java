@@ -206,18 +206,20 @@ final class CudnnConvolution {
 
         /**
          * The workspace for an algorithm search: the whole budget if it fits, else the largest power-of-two
-         * fraction of it that does (algorithms needing more are then skipped by cuDNN).
+         * fraction of it that does, down to 1 MiB, and finally none at all (algorithms needing more are then
+         * skipped by cuDNN; implicit-GEMM ones need none).
          */
         static Workspace forSearch(CudnnConvolution owner, String context) {
             long bytes = owner.config.workspaceBytes();
-            while (true) {
+            while (bytes >= (1L << 20)) {
                 try {
                     return new Workspace(owner.memory, bytes, context);
                 } catch (CudaException e) {
-                    if (!e.isOutOfMemory() || bytes < (1L << 20)) throw e;
+                    if (!e.isOutOfMemory()) throw e;
                     bytes /= 2;
                 }
             }
+            return new Workspace(owner.memory, 0, context);
         }
 
         long address() {

@@ -50,7 +50,9 @@ final class NvrtcCompiler {
                     context);
         }
         try {
-            String[] options = {archOption, "--std=c++17"};
+            // --fmad=false: every multiply and add rounds on its own, as in Java, so the kernels that follow the CPU
+            // backend's order of operations (Adam, SGD) also give its results; NVRTC contracts them to FMA by default.
+            String[] options = {archOption, "--std=c++17", "--fmad=false"};
             int status;
             try (PointerPointer<BytePointer> opts = new PointerPointer<>(options)) {
                 status = nvrtc.nvrtcCompileProgram(program, options.length, opts);

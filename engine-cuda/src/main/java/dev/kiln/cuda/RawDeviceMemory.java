@@ -7,4 +7,11 @@ interface RawDeviceMemory {
     long malloc(long bytes);
 
     void free(long address);
+
+    /**
+     * Waits until the device has finished all queued work. Called before cached blocks go back to the driver
+     * outside a synchronized point: a block released to the cache may still be read by a queued kernel, and
+     * cudaFree is only documented to "possibly" synchronize.
+     */
+    void awaitIdle();
 }

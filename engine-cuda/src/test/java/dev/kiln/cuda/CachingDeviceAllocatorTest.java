@@ -18,6 +18,9 @@ class CachingDeviceAllocatorTest {
         long used;
         long next = 1 << 20;
         int mallocs;
+        /** How many frees happened while the device might still have been running queued work. */
+        int freesWithoutAwait;
+        boolean idle;
         final Set<Long> live = new HashSet<>();
         final java.util.Map<Long, Long> sizes = new java.util.HashMap<>();
 
@@ -34,6 +37,7 @@ class CachingDeviceAllocatorTest {
             next += bytes;
             live.add(address);
             sizes.put(address, bytes);
+            idle = false;
             return address;
         }
 
@@ -41,6 +45,12 @@ class CachingDeviceAllocatorTest {
         public void free(long address) {
             assertTrue(live.remove(address), "double or foreign free of " + address);
             used -= sizes.remove(address);
+            if (!idle) freesWithoutAwait++;
+        }
+
+        @Override
+        public void awaitIdle() {
+            idle = true;
         }
     }
 
@@ -84,6 +94,7 @@ class CachingDeviceAllocatorTest {
         CachingDeviceAllocator.Block b = allocator.allocate(4L << 20, "second");
         assertEquals(4L << 20, b.bytes());
         assertEquals(0, allocator.bytesCached());
+        assertEquals(0, raw.freesWithoutAwait, "cached blocks go back to the driver only once the device is idle");
     }
 
     @Test

@@ -492,4 +492,37 @@ class CudaConformanceTest {
                 () -> cuda.softmaxCrossEntropyForward(logits, labels, probs, rowLoss));
         assertTrue(label.getMessage().contains("target 3 of row 1"), label.getMessage());
     }
+
+    // ------------------------------------------------------------------ empty dimensions
+
+    /**
+     * Zero-sized inputs behave as on the CPU and the reference backend instead of reaching cuDNN or cuBLAS, which
+     * reject (or do not document) zero dimensions: a GEMM with k = 0 leaves beta * c, a convolution over zero
+     * channels gives its bias, a gradient through zero filters is zero, an empty batch normalizes nothing and
+     * contributes zero parameter gradients.
+     */
+    @Test
+    void emptyDimensionsBehaveAsOnTheReference() {
+        Tensor[] a = emptyPair(3, 0), b = emptyPair(0, 4), c = randomPair(3, 4);
+        REF.gemm(false, false, 1.0, a[0], b[0], 0.5, c[0]);
+        cuda.gemm(false, false, 1.0, a[1], b[1], 0.5, c[1]);
+        assertClose("gemm k=0, beta 0.5", c, 1e-6);
+        Conv2dSpec spec = Conv2dSpec.of(1, 1);
+        Tensor[] x = emptyPair(2, 0, 5, 5), w = emptyPair(4, 0, 3, 3), bias = randomPair(4), y = emptyPair(2, 4, 5, 5);
+        REF.conv2dForward(x[0], w[0], bias[0], y[0], spec);
+        cuda.conv2dForward(x[1], w[1], bias[1], y[1], spec);
+        assertClose("conv over zero channels", y, 1e-6);
+        Tensor[] dy = emptyPair(2, 0, 5, 5), w2 = emptyPair(0, 3, 3, 3), dx = emptyPair(2, 3, 5, 5);
+        REF.conv2dBackwardData(dy[0], w2[0], dx[0], spec);
+        cuda.conv2dBackwardData(dy[1], w2[1], dx[1], spec);
+        assertClose("conv backward data through zero filters", dx, 1e-6);
+        Tensor[] xb = emptyPair(0, 3, 4, 4), gamma = randomPair(3), beta = randomPair(3), mean = randomPair(3);
+        Tensor[] var = pair(new float[] {0.5f, 1f, 2f}, 3), yb = emptyPair(0, 3, 4, 4);
+        cuda.batchNormForwardInference(xb[1], gamma[1], beta[1], mean[1], var[1], 1e-5, yb[1]);
+        Tensor[] dg = emptyPair(3), db = emptyPair(3);
+        REF.batchNormBackward(xb[0], yb[0], gamma[0], mean[0], var[0], emptyPair(0, 3, 4, 4)[0], dg[0], db[0]);
+        cuda.batchNormBackward(xb[1], yb[1], gamma[1], mean[1], var[1], emptyPair(0, 3, 4, 4)[1], dg[1], db[1]);
+        assertClose("batch norm dgamma over an empty batch", dg, 0);
+        assertClose("batch norm dbeta over an empty batch", db, 0);
+    }
 }
