@@ -61,8 +61,8 @@ class FrozenConvBatchNormFusionTest {
     }
 
     /**
-     * Six images of 28×28: the 1×1 convolutions at 28×28 get one GEMM per image, those at 14×14 groups of five and
-     * one, so every CPU formulation of the fused kernel runs.
+     * Six images of 28×28: the 1×1 convolutions get one GEMM per image, the strided 1×1 downsample to 14×14 groups
+     * of five and one, the 3×3 ones shifted or grouped GEMMs, so every CPU formulation of the fused kernel runs.
      */
     private Tensor input(boolean requiresGrad) {
         SplittableRandom r = new SplittableRandom(5);

@@ -57,7 +57,7 @@ class CpuBackendConformanceTest {
     /** n, c, h, w, k, r, s, strideH, strideW, padH, padW. */
     static final int[][] CONV_CASES = {
             {2, 8, 24, 24, 16, 1, 1, 1, 1, 0, 0},    // 1x1 on a large image: direct GEMM, no im2col
-            {2, 32, 14, 14, 64, 1, 1, 1, 1, 0, 0},   // bottleneck 1x1 on 14x14: images share a GEMM
+            {2, 32, 14, 14, 64, 1, 1, 1, 1, 0, 0},   // bottleneck 1x1 on 14x14: one GEMM per image, no copies
             {2, 32, 14, 14, 64, 1, 1, 2, 2, 0, 0},   // downsample 1x1 stride 2
             {2, 16, 14, 14, 16, 3, 3, 1, 1, 1, 1},   // 3x3
             {2, 16, 15, 15, 24, 3, 3, 2, 2, 1, 1},   // 3x3 stride 2, odd size
@@ -66,7 +66,7 @@ class CpuBackendConformanceTest {
             {3, 16, 7, 7, 32, 1, 1, 1, 1, 0, 0},     // 1x1 on 7x7: grouped, not direct
             {1, 5, 9, 13, 7, 3, 5, 2, 1, 1, 2},      // rectangular everything
             {3, 4, 24, 24, 6, 3, 3, 1, 1, 0, 0},     // no padding, one image per GEMM
-            {7, 8, 14, 14, 12, 1, 1, 1, 1, 0, 0},    // grouped 1x1, 7 images in groups of 5 + 2
+            {13, 8, 10, 10, 12, 1, 1, 1, 1, 0, 0},   // grouped 1x1, 13 images in groups of 10 + 3
             {7, 6, 14, 14, 8, 3, 3, 1, 1, 1, 1},     // grouped 3x3, partial last group
             {6, 8, 13, 13, 12, 1, 1, 2, 2, 0, 0},    // 1x1 stride 2 on an odd size (7x7 out)
             {3, 2, 11, 11, 4, 5, 5, 2, 2, 2, 2},     // 5x5 stride 2: several zero-padded edges per row
