@@ -61,14 +61,15 @@ class FrozenConvBatchNormFusionTest {
     }
 
     /**
-     * Six images of 28×28: the 1×1 convolutions get one GEMM per image, the strided 1×1 downsample to 14×14 groups
-     * of five and one, the 3×3 ones shifted or grouped GEMMs, so every CPU formulation of the fused kernel runs.
+     * Nine images of 22×22: the first 1×1 convolution gets one GEMM per image, the 1×1s on 11×11 outputs (the
+     * strided downsample and the rest) groups of eight and one, the 3×3s grouped GEMMs, so every CPU formulation
+     * of the fused kernel runs.
      */
     private Tensor input(boolean requiresGrad) {
         SplittableRandom r = new SplittableRandom(5);
-        float[] v = new float[6 * 8 * 28 * 28];
+        float[] v = new float[9 * 8 * 22 * 22];
         for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        return Tensor.of(backend, v, 6, 8, 28, 28).setRequiresGrad(requiresGrad);
+        return Tensor.of(backend, v, 9, 8, 22, 22).setRequiresGrad(requiresGrad);
     }
 
     @Test
@@ -89,7 +90,7 @@ class FrozenConvBatchNormFusionTest {
 
     /**
      * The whole frozen ResNet50 at its real size, where every layer shape and image grouping of the real network
-     * runs: six images make groups of five and one at 14×14, one image makes single-image GEMMs everywhere.
+     * runs, at batches of six (partial image groups at 14×14) and one (single-image GEMMs everywhere).
      */
     @Test
     void aWholeFrozenResNet50MatchesItsRecordedForwardBitForBit() {

@@ -17,9 +17,9 @@ import java.nio.FloatBuffer;
  *   <li>backward-filter: dW += dy_grid col^T.</li>
  * </ul>
  * Where the grid has no garbage columns and one image fills a GEMM, y and dy are the grid themselves. A 1x1,
- * stride-1, unpadded convolution needs no im2col at all: image n (C, H*W) is already its column matrix, down to
- * 14x14. Smaller images make thin GEMMs that OpenBLAS runs poorly, so several images share one GEMM. Stride-1
- * kernels on large images skip im2col ({@link ShiftedGemmConvolution}).
+ * stride-1, unpadded convolution needs no im2col at all: image n (C, H*W) is already its column matrix. Small
+ * images (7x7, and 14x14 for kernels larger than 1x1) make thin GEMMs that OpenBLAS runs poorly, so several images
+ * share one GEMM. Stride-1 kernels on large images skip im2col ({@link ShiftedGemmConvolution}).
  *
  * <p>Workspaces grow only and are reused across calls; the methods are synchronized because of them. Java loops
  * (im2col, col2im, copies) and sgemm calls alternate, never overlap.
@@ -30,11 +30,11 @@ final class CpuConvolution {
     /** Images with at least this many columns get one GEMM each. */
     private static final int MIN_COLUMNS_ALONE = 512;
     /**
-     * The same for 1x1 stride-1 convolutions, whose images are their own column matrices: one GEMM per image then
-     * needs no copy in and none out, which beats grouping at 14x14 (196 columns; forward and both backward passes
-     * 25-35% faster at batch 8) though not at 7x7 (49 columns, up to 25% slower).
+     * The same for 1x1 kernels. One GEMM per image then writes the output in place, with no crop, and at stride 1
+     * reads the image in place too: that beats grouping at 14x14 (196 columns; at batch 8, stride 1: forward and
+     * both backward passes 25-35% faster; stride 2: 15-20%), though not at 7x7 (49 columns, up to 25% slower).
      */
-    private static final int MIN_COLUMNS_ALONE_POINTWISE = 128;
+    private static final int MIN_COLUMNS_ALONE_1X1 = 128;
 
     private final Workspace col = new Workspace();
     private final Workspace gathered = new Workspace();
@@ -223,7 +223,7 @@ final class CpuConvolution {
             xImage = (long) c * h * wd;
             yImage = (long) k * p * q;
             direct = geometry.isPointwise();
-            int alone = direct ? MIN_COLUMNS_ALONE_POINTWISE : MIN_COLUMNS_ALONE;
+            int alone = r * s == 1 ? MIN_COLUMNS_ALONE_1X1 : MIN_COLUMNS_ALONE;
             group = cols >= alone || cols == 0 ? 1 : Math.max(1, Math.min(n, TARGET_COLUMNS / cols));
         }
 
