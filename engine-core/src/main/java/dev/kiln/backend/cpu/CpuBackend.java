@@ -26,6 +26,7 @@ public final class CpuBackend implements Backend {
      */
     private final CpuConvolution convolution =
             new CpuConvolution(!"im2col".equals(System.getProperty("kiln.cpu.conv", "auto")));
+    private final CpuGemm dense = new CpuGemm();
 
     private CpuBackend() {
         Blas.init();
@@ -90,15 +91,16 @@ public final class CpuBackend implements Backend {
         return allocator.blocksCreated();
     }
 
-    /** Bytes of convolution scratch space (grow-only, reused across calls). */
+    /** Bytes of convolution and GEMM scratch space (grow-only, reused across calls). */
     public long workspaceBytes() {
-        return convolution.workspaceBytes();
+        return convolution.workspaceBytes() + dense.workspaceBytes();
     }
 
-    /** Returns cached blocks and convolution workspaces to the operating system. */
+    /** Returns cached blocks and the convolution and GEMM workspaces to the operating system. */
     public void trimCache() {
         allocator.trimCache();
         convolution.releaseWorkspaces();
+        dense.releaseWorkspace();
     }
 
     /** Threads used by the Java loops and by OpenBLAS. */
@@ -188,16 +190,7 @@ public final class CpuBackend implements Backend {
     /** c (M, N) = alpha * op(a) op(b) + beta * c; a is (M, K) or (K, M) when transposed, b (K, N) or (N, K). */
     @Override
     public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
-        int m = c.dim(0), n = c.dim(1);
-        int k = transA ? a.dim(0) : a.dim(1);
-        if (k == 0) {
-            // No products: c = beta * c (and beta = 0 overwrites whatever was there).
-            if (beta == 0) CpuElementwise.fill(c, 0);
-            else CpuElementwise.scale(c, beta, c);
-            return;
-        }
-        Blas.sgemm(transA, transB, m, n, k, (float) alpha, CpuStorage.pointer(a), a.offset(), a.dim(1),
-                CpuStorage.pointer(b), b.offset(), b.dim(1), (float) beta, CpuStorage.pointer(c), c.offset(), n);
+        dense.gemm(transA, transB, alpha, a, b, beta, c);
     }
 
     @Override

@@ -152,7 +152,8 @@ class CpuBackendConformanceTest {
 
     @Test
     void gemmMatchesReference() {
-        int[][] shapes = {{1, 1, 1}, {7, 5, 3}, {64, 33, 129}, {10, 1000, 2}};
+        // m, n, k. With beta = 0, a small m, m < n and k >= n the product runs transposed (CpuGemm): the last three.
+        int[][] shapes = {{1, 1, 1}, {7, 5, 3}, {64, 33, 129}, {10, 1000, 2}, {16, 40, 300}, {3, 8, 8}, {64, 65, 65}};
         for (int[] s : shapes) {
             for (int t = 0; t < 4; t++) {
                 boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
