@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,17 +61,8 @@ public final class PretrainedWeights {
 
     /** Base URL and cache from the system properties or environment (see the class comment); 5 s to connect. */
     public static PretrainedWeights fromEnvironment() {
-        String base = setting("kiln.weights.base.url", "KILN_WEIGHTS_BASE_URL", DEFAULT_BASE_URL);
-        String cache = setting("kiln.cache.dir", "KILN_CACHE_DIR",
-                Path.of(System.getProperty("user.home"), ".cache", "kiln").toString());
-        return new PretrainedWeights(base, Path.of(cache),
-                new Downloader(Duration.ofSeconds(5), Duration.ofSeconds(30)));
-    }
-
-    private static String setting(String property, String env, String fallback) {
-        String v = System.getProperty(property);
-        if (v == null || v.isBlank()) v = System.getenv(env);
-        return v == null || v.isBlank() ? fallback : v;
+        String base = DownloadSettings.setting("kiln.weights.base.url", "KILN_WEIGHTS_BASE_URL", DEFAULT_BASE_URL);
+        return new PretrainedWeights(base, DownloadSettings.cacheDir(), DownloadSettings.downloader());
     }
 
     public Path cacheDir() {

@@ -1,5 +1,6 @@
 package dev.kiln.trainer.data;
 
+import dev.kiln.io.pretrained.DownloadSettings;
 import dev.kiln.io.pretrained.Downloader;
 
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -38,17 +38,8 @@ public final class TutorialDataset {
 
     /** The address and cache from the system properties or environment (see the class comment); 5 s to connect. */
     public static TutorialDataset fromEnvironment() {
-        String url = setting("kiln.data.url", "KILN_DATA_URL", DEFAULT_URL);
-        String cache = setting("kiln.cache.dir", "KILN_CACHE_DIR",
-                Path.of(System.getProperty("user.home"), ".cache", "kiln").toString());
-        return new TutorialDataset(URI.create(url), Path.of(cache),
-                new Downloader(Duration.ofSeconds(5), Duration.ofSeconds(30)));
-    }
-
-    private static String setting(String property, String env, String fallback) {
-        String v = System.getProperty(property);
-        if (v == null || v.isBlank()) v = System.getenv(env);
-        return v == null || v.isBlank() ? fallback : v;
+        String url = DownloadSettings.setting("kiln.data.url", "KILN_DATA_URL", DEFAULT_URL);
+        return new TutorialDataset(URI.create(url), DownloadSettings.cacheDir(), DownloadSettings.downloader());
     }
 
     /** The unpacked folder, downloading and unpacking it the first time. */
