@@ -15,6 +15,7 @@ import java.nio.FloatBuffer;
 final class ChannelEpilogue {
     private final float[] convBias;
     private final CpuBatchNorm.InferenceAffine affine;
+    private final Tensor residualTensor;
     private final FloatBuffer residual;
     private final int residualOffset;
     private final int channels;
@@ -25,11 +26,36 @@ final class ChannelEpilogue {
     ChannelEpilogue(Tensor convBias, InferenceBatchNorm bn, Tensor residual, boolean relu, Tensor output) {
         this.convBias = convBias == null ? null : CpuStorage.toArray(convBias);
         this.affine = CpuBatchNorm.InferenceAffine.of(bn.gamma(), bn.beta(), bn.mean(), bn.var(), bn.eps());
+        this.residualTensor = residual;
         this.residual = residual == null ? null : CpuStorage.floats(residual);
         this.residualOffset = residual == null ? 0 : CpuStorage.offset(residual);
         this.channels = output.dim(1);
         this.plane = output.dim(2) * output.dim(3);
         this.relu = relu;
+    }
+
+    /** The convolution's bias (nullable), for kernels that apply the epilogue themselves. */
+    float[] convBias() {
+        return convBias;
+    }
+
+    /** The batch norm's per-channel scale. */
+    float[] scale() {
+        return affine.scale();
+    }
+
+    /** The batch norm's per-channel shift. */
+    float[] shift() {
+        return affine.shift();
+    }
+
+    /** The residual (N, channels, P, Q), nullable. */
+    Tensor residualTensor() {
+        return residualTensor;
+    }
+
+    boolean relu() {
+        return relu;
     }
 
     /**

@@ -21,15 +21,26 @@ import dev.kiln.tensor.Tensor;
 public final class CpuBackend implements Backend {
     private final CachingAllocator allocator = new CachingAllocator();
     /**
-     * {@code -Dkiln.cpu.conv=im2col} turns off the shifted-GEMM path for stride-1 kernels, for side-by-side
-     * benchmarks of the two formulations; the default ({@code auto}) uses it wherever it suits.
+     * {@code -Dkiln.cpu.conv} picks the convolution formulations, for side-by-side benchmarks: {@code auto} (the
+     * default) uses each where it suits, Kiln's own kernel first; {@code shifted} leaves out Kiln's own kernel and
+     * {@code im2col} the shifted GEMMs too.
      */
-    private final CpuConvolution convolution =
-            new CpuConvolution(!"im2col".equals(System.getProperty("kiln.cpu.conv", "auto")));
+    private final CpuConvolution convolution = convolution(System.getProperty("kiln.cpu.conv", "auto"));
     private final CpuGemm dense = new CpuGemm();
 
     private CpuBackend() {
         Blas.init();
+    }
+
+    /** The convolutions of one {@code kiln.cpu.conv} setting. */
+    static CpuConvolution convolution(String formulation) {
+        return switch (formulation) {
+            case "auto" -> new CpuConvolution(true, true);
+            case "shifted" -> new CpuConvolution(false, true);
+            case "im2col" -> new CpuConvolution(false, false);
+            default -> throw new IllegalArgumentException(
+                    "cpu backend: -Dkiln.cpu.conv=" + formulation + " is not one of auto, shifted, im2col");
+        };
     }
 
     private static final class Holder {

@@ -39,22 +39,36 @@ final class CpuConvolution {
     private final Workspace col = new Workspace();
     private final Workspace gathered = new Workspace();
     private final ShiftedGemmConvolution shifted = new ShiftedGemmConvolution();
+    private final DirectConvolution direct = new DirectConvolution();
+    private final boolean useDirect;
     private final boolean useShifted;
 
-    /** @param useShifted whether stride-1 kernels on large images skip im2col ({@link ShiftedGemmConvolution}) */
-    CpuConvolution(boolean useShifted) {
+    /**
+     * @param useDirect  whether stride-1 convolutions on large enough images run Kiln's own kernel
+     *                   ({@link DirectConvolution}) where it loaded
+     * @param useShifted whether the other stride-1 kernels on large images skip im2col ({@link ShiftedGemmConvolution})
+     */
+    CpuConvolution(boolean useDirect, boolean useShifted) {
+        this.useDirect = useDirect;
         this.useShifted = useShifted;
     }
 
     /** Bytes held by the workspaces. */
     synchronized long workspaceBytes() {
-        return col.bytes() + gathered.bytes() + shifted.workspaceBytes();
+        return col.bytes() + gathered.bytes() + shifted.workspaceBytes() + direct.workspaceBytes();
     }
 
     synchronized void releaseWorkspaces() {
         col.release();
         gathered.release();
         shifted.releaseWorkspaces();
+        direct.releaseWorkspaces();
+    }
+
+    /** x (N, C, H, W), w (K, C, R, S). */
+    private boolean directSuits(Tensor x, Tensor w, Conv2dSpec spec) {
+        return useDirect && DirectConvolution.suits(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2),
+                w.dim(3), spec);
     }
 
     /** x (N, C, H, W), w (K, C, R, S). */
@@ -63,7 +77,11 @@ final class CpuConvolution {
     }
 
     /** x (N, C, H, W), w (K, C, R, S), bias (K) nullable, y (N, K, P, Q). */
-    void forward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
+    synchronized void forward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
+        if (directSuits(x, w, spec)) {
+            direct.forward(x, w, bias, y, spec, null); // the bias rides on the kernel's stores
+            return;
+        }
         forward(x, w, y, spec, null);
         if (bias != null) CpuElementwise.addChannelBias(y, bias);
     }
@@ -74,7 +92,9 @@ final class CpuConvolution {
      * is one more pass at the end.
      */
     synchronized void forward(Tensor x, Tensor w, Tensor y, Conv2dSpec spec, ChannelEpilogue epilogue) {
-        if (shiftedSuits(x, w, spec)) {
+        if (directSuits(x, w, spec)) {
+            direct.forward(x, w, null, y, spec, epilogue);
+        } else if (shiftedSuits(x, w, spec)) {
             shifted.forward(x, w, y, spec, epilogue);
         } else {
             forwardByColumns(x, w, y, new Plan(x, w, y, spec), epilogue);
@@ -115,6 +135,10 @@ final class CpuConvolution {
 
     /** dy (N, K, P, Q), w (K, C, R, S), dx (N, C, H, W), overwritten. */
     synchronized void backwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
+        if (directSuits(dx, w, spec)) {
+            direct.backwardData(dy, w, dx, spec);
+            return;
+        }
         if (shiftedSuits(dx, w, spec)) {
             shifted.backwardData(dy, w, dx, spec);
             return;

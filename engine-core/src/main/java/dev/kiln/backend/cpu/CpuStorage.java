@@ -80,6 +80,11 @@ final class CpuStorage extends Storage {
         return s.floatPointer;
     }
 
+    /** The native address of {@code t}'s first element, for Kiln's own kernels. */
+    static long address(Tensor t) {
+        return pointer(t).address() + t.offset() * Float.BYTES;
+    }
+
     /** A heap copy of a small contiguous F32 tensor (per-channel vectors). */
     static float[] toArray(Tensor t) {
         float[] out = new float[Math.toIntExact(t.numel())];

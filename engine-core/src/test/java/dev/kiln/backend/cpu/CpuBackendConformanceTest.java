@@ -15,6 +15,7 @@ import java.util.Random;
 import static dev.kiln.backend.cpu.TestTensors.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Every CpuBackend kernel against {@link ReferenceBackend} (float64 loops) on the same random float32 inputs. CPU
@@ -89,14 +90,45 @@ class CpuBackendConformanceTest {
             {4, 16, 7, 7, 8, 3, 3, 1, 1, 1, 1},      // 7x7: all images in one GEMM
     };
 
+    /**
+     * Stride-1 cases for Kiln's own kernel (forward and backward-data), which runs on them whether or not it would
+     * pay: output channels that do not fill a block of 8, grids shorter than one 48-position tile, a last tile cut
+     * short by the end of the input (1x1, read in place), cache blocks of the grid (300 channels), one image split
+     * by output channels between threads.
+     */
+    static final int[][] DIRECT_CASES = {
+            {2, 8, 30, 30, 12, 3, 3, 1, 1, 1, 1},    // 3x3 pad 1, 12 channels: one full and one partial block
+            {1, 16, 20, 20, 24, 3, 3, 1, 1, 1, 1},   // one image: output-channel blocks split between threads
+            {3, 5, 4, 4, 7, 3, 3, 1, 1, 1, 1},       // a 6x6 grid: one tile, mostly masked
+            {2, 5, 18, 26, 7, 3, 5, 1, 1, 1, 2},     // rectangular kernel and image
+            {3, 4, 21, 19, 6, 3, 3, 1, 1, 1, 0},     // padding on one axis only
+            {2, 3, 24, 24, 5, 5, 5, 1, 1, 2, 2},     // 5x5 pad 2
+            {2, 6, 17, 13, 9, 1, 1, 1, 1, 0, 0},     // 1x1 read in place; the last tile stops at the input's end
+            {2, 300, 20, 20, 16, 1, 1, 1, 1, 0, 0},  // 300 input channels: the grid runs in cache blocks
+            {2, 4, 9, 9, 8, 3, 3, 1, 1, 0, 0},       // no padding: a 3x3 read in place
+    };
+
     @Test
     void convolutionsMatchReference() {
-        for (boolean useShifted : new boolean[]{true, false}) {
-            CpuConvolution conv = new CpuConvolution(useShifted);
+        for (String formulation : new String[]{"auto", "shifted", "im2col"}) {
+            CpuConvolution conv = CpuBackend.convolution(formulation);
             for (int[] c : CONV_CASES) {
-                checkConvolution(conv::forward, conv::backwardData, conv::backwardFilter, c,
-                        useShifted ? "auto " : "im2col ");
+                checkConvolution(conv::forward, conv::backwardData, conv::backwardFilter, c, formulation + " ");
             }
+            conv.releaseWorkspaces();
+        }
+    }
+
+    @Test
+    void directConvolutionsMatchReference() {
+        assumeTrue(DirectConvolution.available(), "Kiln's native convolution kernel is not loaded here");
+        for (int[] c : DIRECT_CASES) {
+            Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
+            assertTrue(DirectConvolution.applies(c[2], c[3], c[5], c[6], spec), Arrays.toString(c));
+            DirectConvolution conv = new DirectConvolution();
+            // Backward-filter always runs through OpenBLAS, checked with the other cases.
+            checkConvolution((x, w, b, y, sp) -> conv.forward(x, w, b, y, sp, null), conv::backwardData, null, c,
+                    "direct ");
             conv.releaseWorkspaces();
         }
     }

@@ -13,6 +13,7 @@ import java.util.Random;
 
 import static dev.kiln.backend.cpu.TestTensors.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The fused convolution + inference batch norm kernel ({@link CpuBackend#conv2dBatchNormForward}) against the
@@ -99,11 +100,11 @@ class FusedConvBatchNormTest {
 
     @Test
     void fusedKernelIsBitIdenticalToConvolutionThenBatchNorm() {
-        for (boolean useShifted : new boolean[]{true, false}) {
-            CpuConvolution conv = new CpuConvolution(useShifted);
+        for (String formulation : new String[]{"auto", "shifted", "im2col"}) {
+            CpuConvolution conv = CpuBackend.convolution(formulation);
             for (int[] c : concat(CpuBackendConformanceTest.CONV_CASES, OWN_GRID_CASES)) {
                 Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
-                checkVariants(c, (useShifted ? "auto " : "im2col ") + Arrays.toString(c),
+                checkVariants(c, formulation + " " + Arrays.toString(c),
                         (pl, y) -> conv.forward(pl.x, pl.w, pl.bias, y, spec),
                         (pl, relu, y) -> conv.forward(pl.x, pl.w, y, spec,
                                 new ChannelEpilogue(pl.bias, pl.bn, pl.residual, relu, y)));
@@ -123,6 +124,23 @@ class FusedConvBatchNormTest {
                         if (pl.bias != null) CpuElementwise.addChannelBias(y, pl.bias);
                     },
                     (pl, relu, y) -> conv.forward(pl.x, pl.w, y, spec,
+                            new ChannelEpilogue(pl.bias, pl.bn, pl.residual, relu, y)));
+            conv.releaseWorkspaces();
+        }
+    }
+
+    @Test
+    void directKernelWithEpilogueIsBitIdentical() {
+        assumeTrue(DirectConvolution.available(), "Kiln's native convolution kernel is not loaded here");
+        for (int[] c : CpuBackendConformanceTest.DIRECT_CASES) {
+            DirectConvolution conv = new DirectConvolution();
+            Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
+            checkVariants(c, "direct " + Arrays.toString(c),
+                    (pl, y) -> {
+                        conv.forward(pl.x, pl.w, null, y, spec, null);
+                        if (pl.bias != null) CpuElementwise.addChannelBias(y, pl.bias);
+                    },
+                    (pl, relu, y) -> conv.forward(pl.x, pl.w, null, y, spec,
                             new ChannelEpilogue(pl.bias, pl.bn, pl.residual, relu, y)));
             conv.releaseWorkspaces();
         }

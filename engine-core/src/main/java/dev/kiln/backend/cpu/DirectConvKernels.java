@@ -1,0 +1,61 @@
+package dev.kiln.backend.cpu;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.Platform;
+
+import java.util.logging.Logger;
+
+/**
+ * The JNI binding of Kiln's own convolution kernel, {@code src/main/cpp/kiln_direct_conv.h}. The build compiles it
+ * with JavaCPP's Builder where a C++ compiler exists (Maven profile {@code native-kernels}, on when
+ * {@code /usr/bin/g++} does) into {@code libjniDirectConvKernels.so} beside this class. Without the library, or on a
+ * CPU without AVX-512, {@link #AVAILABLE} is false and {@link CpuConvolution} keeps to its OpenBLAS formulations.
+ *
+ * <p>Pointers travel as raw addresses ({@code long}), so a tensor at any offset in its storage needs no
+ * {@code FloatPointer} per call; 0 is C's null.
+ */
+@Platform(include = "kiln_direct_conv.h")
+final class DirectConvKernels {
+    private static final Logger LOG = Logger.getLogger(DirectConvKernels.class.getName());
+
+    /** Whether the kernels loaded and this CPU runs them; decided once. */
+    static final boolean AVAILABLE = load();
+
+    private DirectConvKernels() {
+    }
+
+    private static boolean load() {
+        if ("false".equals(System.getProperty("kiln.cpu.native", "true"))) return false;
+        try {
+            Loader.load();
+            if (supported() == 1) return true;
+            LOG.info("cpu backend: this CPU lacks AVX-512; convolutions use OpenBLAS only");
+        } catch (Throwable t) {
+            LOG.info("cpu backend: Kiln's native convolution kernel did not load (" + t
+                    + "); convolutions use OpenBLAS only. Build with g++ present to get it.");
+        }
+        return false;
+    }
+
+    @Name("kiln_direct_conv_supported")
+    private static native int supported();
+
+    /** See kiln_pack_weights: w (K, C, R, S) into (ceil(outs/8), ins, R, S, 8). */
+    @Name("kiln_pack_weights")
+    static native void packWeights(@Cast("const float*") long w, int k, int c, int r, int s, int transposeFlip,
+                                   @Cast("float*") long packed);
+
+    /** See kiln_pad_planes: C planes of H x W into zero-bordered planes of Hp x Wp. */
+    @Name("kiln_pad_planes")
+    static native void padPlanes(@Cast("const float*") long x, int c, int h, int w, int padH, int padW, int hp,
+                                 int wp, @Cast("float*") long padded);
+
+    /** See kiln_direct_conv: output-channel blocks [kb0, kb1) of one image, with its epilogue. */
+    @Name("kiln_direct_conv")
+    static native void conv(@Cast("const float*") long x, int c, int hp, int wp, int r, int s,
+                            @Cast("const float*") long packed, int k, int kb0, int kb1, @Cast("float*") long y,
+                            @Cast("const float*") long bias, @Cast("const float*") long scale,
+                            @Cast("const float*") long shift, @Cast("const float*") long residual, int relu);
+}
