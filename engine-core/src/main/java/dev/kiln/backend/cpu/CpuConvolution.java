@@ -66,9 +66,15 @@ final class CpuConvolution {
     }
 
     /** x (N, C, H, W), w (K, C, R, S). */
-    private boolean directSuits(Tensor x, Tensor w, Conv2dSpec spec) {
-        return useDirect && DirectConvolution.suits(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2),
-                w.dim(3), spec);
+    private boolean directSuitsForward(Tensor x, Tensor w, Conv2dSpec spec) {
+        return useDirect && DirectConvolution.suitsForward(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0),
+                w.dim(2), w.dim(3), spec);
+    }
+
+    /** dx (N, C, H, W), w (K, C, R, S). */
+    private boolean directSuitsBackwardData(Tensor dx, Tensor w, Conv2dSpec spec) {
+        return useDirect && DirectConvolution.suitsBackwardData(dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3),
+                w.dim(0), w.dim(2), w.dim(3), spec);
     }
 
     /** x (N, C, H, W), w (K, C, R, S). */
@@ -78,7 +84,7 @@ final class CpuConvolution {
 
     /** x (N, C, H, W), w (K, C, R, S), bias (K) nullable, y (N, K, P, Q). */
     synchronized void forward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
-        if (directSuits(x, w, spec)) {
+        if (directSuitsForward(x, w, spec)) {
             direct.forward(x, w, bias, y, spec, null); // the bias rides on the kernel's stores
             return;
         }
@@ -92,7 +98,7 @@ final class CpuConvolution {
      * is one more pass at the end.
      */
     synchronized void forward(Tensor x, Tensor w, Tensor y, Conv2dSpec spec, ChannelEpilogue epilogue) {
-        if (directSuits(x, w, spec)) {
+        if (directSuitsForward(x, w, spec)) {
             direct.forward(x, w, null, y, spec, epilogue);
         } else if (shiftedSuits(x, w, spec)) {
             shifted.forward(x, w, y, spec, epilogue);
@@ -135,7 +141,7 @@ final class CpuConvolution {
 
     /** dy (N, K, P, Q), w (K, C, R, S), dx (N, C, H, W), overwritten. */
     synchronized void backwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
-        if (directSuits(dx, w, spec)) {
+        if (directSuitsBackwardData(dx, w, spec)) {
             direct.backwardData(dy, w, dx, spec);
             return;
         }

@@ -47,15 +47,17 @@ final class DirectConvKernels {
     static native void packWeights(@Cast("const float*") long w, int k, int c, int r, int s, int transposeFlip,
                                    @Cast("float*") long packed);
 
-    /** See kiln_pad_planes: C planes of H x W into zero-bordered planes of Hp x Wp. */
-    @Name("kiln_pad_planes")
-    static native void padPlanes(@Cast("const float*") long x, int c, int h, int w, int padH, int padW, int hp,
-                                 int wp, @Cast("float*") long padded);
+    /** See kiln_phase_planes: C planes of H x W, zero-padded, split into the phase planes of a stride. */
+    @Name("kiln_phase_planes")
+    static native void phasePlanes(@Cast("const float*") long x, int c, int h, int w, int padH, int padW,
+                                   int strideH, int strideW, int phasesH, int phasesW, int rows, int cols,
+                                   @Cast("float*") long planes);
 
     /** See kiln_direct_conv: output-channel blocks [kb0, kb1) of one image, with its epilogue. */
     @Name("kiln_direct_conv")
-    static native void conv(@Cast("const float*") long x, int c, int hp, int wp, int r, int s,
-                            @Cast("const float*") long packed, int k, int kb0, int kb1, @Cast("float*") long y,
-                            @Cast("const float*") long bias, @Cast("const float*") long scale,
-                            @Cast("const float*") long shift, @Cast("const float*") long residual, int relu);
+    static native void conv(@Cast("const float*") long x, int planes, @Cast("const int*") long offsets, int taps,
+                            @Cast("const float*") long packed, int k, int kb0, int kb1, int gridWidth, int p, int q,
+                            int readable, @Cast("float*") long y, @Cast("const float*") long bias,
+                            @Cast("const float*") long scale, @Cast("const float*") long shift,
+                            @Cast("const float*") long residual, int relu);
 }

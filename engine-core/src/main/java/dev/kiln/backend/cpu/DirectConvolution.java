@@ -2,21 +2,24 @@ package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.Conv2dSpec;
 import dev.kiln.tensor.Tensor;
+import org.bytedeco.javacpp.IntPointer;
 
 /**
- * Stride-1 convolution, forward and backward-data, through Kiln's own AVX-512 kernel
+ * Convolution forward (any stride) and stride-1 backward-data through Kiln's own AVX-512 kernel
  * ({@code src/main/cpp/kiln_direct_conv.h}, bound by {@link DirectConvKernels}) instead of OpenBLAS.
  *
- * <p>It computes what {@link ShiftedGemmConvolution} computes (every tap is a shifted view of a zero-padded
- * input, the output lives on a grid as wide as the padded input), but one register tile at a time: 8 output
- * channels by 48 grid positions summed over every input channel and tap, then stored through the epilogue. No
- * GEMM means no packing of the input, no zeroing and re-reading of the output for each tap, and the bias, batch
- * norm, residual and ReLU applied to values still in registers. On this machine's Zen 5 it ran the 3x3
- * convolutions of ResNet50 at 56x56 and 28x28 about twice as fast as OpenBLAS did.
+ * <p>At stride 1 it computes what {@link ShiftedGemmConvolution} computes (every tap is a shifted view of a
+ * zero-padded input, the output lives on a grid as wide as the padded input), but one register tile at a time:
+ * 8 output channels by 48 grid positions summed over every input channel and tap, then stored through the
+ * epilogue. No GEMM means no packing of the input, no zeroing and re-reading of the output for each tap, and the
+ * bias, batch norm, residual and ReLU applied to values still in cache. A stride t is reduced to stride 1 by
+ * splitting each padded channel into t x t phase planes (rows and columns by their remainder mod t): each tap
+ * then reads one of them with unit stride. On this machine's Zen 5 it ran the 3x3 convolutions of ResNet50 at
+ * 56x56 and 28x28 about twice as fast as OpenBLAS did.
  *
- * <p>Backward-data is the same correlation of dy, padded by R-1-pad, with the weights transposed and their taps
- * flipped ({@code dx = sum W_(R-1-r, S-1-s)^T dy_shifted}). Backward-filter stays with OpenBLAS
- * ({@link CpuConvolution}). Not thread-safe: {@link CpuConvolution} serializes calls.
+ * <p>Backward-data at stride 1 is the same correlation of dy, padded by R-1-pad, with the weights transposed and
+ * their taps flipped ({@code dx = sum W_(R-1-r, S-1-s)^T dy_shifted}). Strided backward-data and backward-filter
+ * stay with OpenBLAS ({@link CpuConvolution}). Not thread-safe: {@link CpuConvolution} serializes calls.
  */
 final class DirectConvolution {
     /** Output channels and grid positions per register tile, as in kiln_direct_conv.h. */
@@ -29,47 +32,53 @@ final class DirectConvolution {
     private static final double MIN_LANE_USE = 0.8, MIN_LANE_USE_1X1 = 0.9;
 
     private final Workspace packed = new Workspace();
-    private final Workspace padded = new Workspace();
+    private final Workspace planes = new Workspace();
     private final Workspace epilogueParams = new Workspace();
+    private IntPointer offsets;
 
     /** Whether the kernel loaded and runs on this CPU. */
     static boolean available() {
         return DirectConvKernels.AVAILABLE;
     }
 
-    /**
-     * Whether the forward of x (N, C, H, W) by w (K, C, R, S) goes through this kernel: it {@link #applies}, and
-     * enough of its tiles' lanes do useful work, in the forward and in backward-data.
-     */
-    static boolean suits(int n, int c, int h, int w, int k, int r, int s, Conv2dSpec spec) {
-        if (!available() || !applies(h, w, r, s, spec) || n == 0 || c == 0 || k == 0) return false;
+    /** Whether the forward of x (N, C, H, W) by w (K, C, R, S) goes through this kernel. */
+    static boolean suitsForward(int n, int c, int h, int w, int k, int r, int s, Conv2dSpec spec) {
+        if (!available() || n == 0 || c == 0 || k == 0) return false;
         int p = spec.outH(h, r), q = spec.outW(w, s);
-        double least = r * s == 1 ? MIN_LANE_USE_1X1 : MIN_LANE_USE;
-        return laneUse(p, q, w + 2 * spec.padW()) >= least && laneUse(h, w, q + 2 * (s - 1 - spec.padW())) >= least;
+        return p > 0 && q > 0 && pays(Reads.forward(c, h, w, r, s, spec), r * s);
     }
 
-    /** Stride 1, padding below the kernel size (so backward-data's padding R-1-pad is not negative). */
-    static boolean applies(int h, int w, int r, int s, Conv2dSpec spec) {
+    /** Whether backward-data of that convolution goes through this kernel. */
+    static boolean suitsBackwardData(int n, int c, int h, int w, int k, int r, int s, Conv2dSpec spec) {
+        if (!available() || n == 0 || c == 0 || k == 0 || !appliesToBackwardData(h, w, r, s, spec)) return false;
+        return pays(Reads.backwardData(k, h, w, r, s, spec), r * s);
+    }
+
+    /** Stride 1 and padding below the kernel size (so backward-data's padding R-1-pad is not negative). */
+    static boolean appliesToBackwardData(int h, int w, int r, int s, Conv2dSpec spec) {
         if (spec.strideH() != 1 || spec.strideW() != 1) return false;
         if (spec.padH() > r - 1 || spec.padW() > s - 1) return false;
         return spec.outH(h, r) > 0 && spec.outW(w, s) > 0;
     }
 
-    /** Share of the lanes of the 48-position tiles that hold one of the rows x cols outputs of a grid so wide. */
-    private static double laneUse(int rows, int cols, int gridWidth) {
-        long positions = (long) rows * gridWidth;
-        long lanes = (positions + TILE_POSITIONS - 1) / TILE_POSITIONS * TILE_POSITIONS;
-        return (double) rows * cols / lanes;
+    /** Whether enough of the tiles' lanes do useful work. */
+    private static boolean pays(Reads reads, int taps) {
+        long gridPositions = (long) reads.p * reads.cols();
+        long lanes = (gridPositions + TILE_POSITIONS - 1) / TILE_POSITIONS * TILE_POSITIONS;
+        double use = (double) reads.p * reads.q / lanes;
+        return use >= (taps == 1 ? MIN_LANE_USE_1X1 : MIN_LANE_USE);
     }
 
     long workspaceBytes() {
-        return packed.bytes() + padded.bytes() + epilogueParams.bytes();
+        return packed.bytes() + planes.bytes() + epilogueParams.bytes();
     }
 
     void releaseWorkspaces() {
         packed.release();
-        padded.release();
+        planes.release();
         epilogueParams.release();
+        if (offsets != null) offsets.close();
+        offsets = null;
     }
 
     /**
@@ -81,63 +90,157 @@ final class DirectConvolution {
         packed.ensure((long) blocks(k) * CHANNEL_BLOCK * c * r * s);
         DirectConvKernels.packWeights(CpuStorage.address(w), k, c, r, s, 0, packed.pointer().address());
         Epilogue e = epilogue != null ? epilogue(epilogue, k) : bias != null ? biasOnly(bias, k) : Epilogue.NONE;
-        correlate(x, spec.padH(), spec.padW(), r, s, k, y, e);
+        correlate(x, Reads.forward(c, x.dim(2), x.dim(3), r, s, spec), k, y, e);
     }
 
-    /** dy (N, K, P, Q), w (K, C, R, S), dx (N, C, H, W), overwritten. */
+    /** dy (N, K, P, Q), w (K, C, R, S), dx (N, C, H, W), overwritten. Stride 1 only. */
     void backwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
         int k = w.dim(0), c = w.dim(1), r = w.dim(2), s = w.dim(3);
         packed.ensure((long) blocks(c) * CHANNEL_BLOCK * k * r * s);
         DirectConvKernels.packWeights(CpuStorage.address(w), k, c, r, s, 1, packed.pointer().address());
-        correlate(dy, r - 1 - spec.padH(), s - 1 - spec.padW(), r, s, c, dx, Epilogue.NONE);
+        correlate(dy, Reads.backwardData(k, dx.dim(2), dx.dim(3), r, s, spec), c, dx, Epilogue.NONE);
     }
 
     /**
-     * out (N, outChannels, P, Q) = the packed weights correlated with in (N, Cin, H, W) zero-padded by (padH,
-     * padW). Work is split by image, and by block of output channels when there are fewer images than threads;
-     * where each unit is one whole image, it pads its image right before using it, while it is still in cache.
+     * How a correlation reads its input (channels of h x w): zero-padded and split into phase planes of rows x
+     * cols (cols is also the width of the output grid), or in place where stride 1 and no padding leave the
+     * input as it is. Output: p x q per channel.
      */
-    private void correlate(Tensor in, int padH, int padW, int r, int s, int outChannels, Tensor out, Epilogue e) {
-        int n = in.dim(0), cin = in.dim(1), h = in.dim(2), w = in.dim(3);
-        int hp = h + 2 * padH, wp = w + 2 * padW;
-        long inImage = (long) cin * h * w, paddedImage = (long) cin * hp * wp;
-        long outImage = (long) outChannels * (hp - r + 1) * (wp - s + 1);
+    private record Reads(int channels, int h, int w, int padH, int padW, int strideH, int strideW, int r, int s,
+                         int p, int q) {
+        static Reads forward(int c, int h, int w, int r, int s, Conv2dSpec spec) {
+            return new Reads(c, h, w, spec.padH(), spec.padW(), spec.strideH(), spec.strideW(), r, s,
+                    spec.outH(h, r), spec.outW(w, s));
+        }
+
+        /** dx (.., h, w) from dy (k channels of P x Q), padded by R-1-pad, at stride 1. */
+        static Reads backwardData(int k, int h, int w, int r, int s, Conv2dSpec spec) {
+            int padH = r - 1 - spec.padH(), padW = s - 1 - spec.padW();
+            return new Reads(k, spec.outH(h, r), spec.outW(w, s), padH, padW, 1, 1, r, s, h, w);
+        }
+
+        /** Only the phases that some tap reads: a 1x1 kernel at stride 2 reads one in four pixels. */
+        int phasesH() {
+            return Math.min(strideH, r);
+        }
+
+        int phasesW() {
+            return Math.min(strideW, s);
+        }
+
+        int rows() {
+            return p + (r - 1) / strideH;
+        }
+
+        int cols() {
+            return q + (s - 1) / strideW;
+        }
+
+        boolean inPlace() {
+            return strideH == 1 && strideW == 1 && padH == 0 && padW == 0;
+        }
+
+        int planeCount() {
+            return channels * phasesH() * phasesW();
+        }
+
+        long imageFloats() {
+            return inPlace() ? (long) channels * h * w : (long) planeCount() * rows() * cols();
+        }
+
+        /**
+         * Grid positions whose taps stay inside the input: in place, the last row's garbage columns would read
+         * past the last channel; the phase planes get slack behind them instead.
+         */
+        int readable() {
+            return p * cols() - (inPlace() ? s - 1 : 0);
+        }
+
+        /** Floats past the last image's planes that garbage lanes may read. */
+        int slack() {
+            return cols() + TILE_POSITIONS;
+        }
+
+        /** Where row (c, r, s) of the packed weights reads, relative to the grid position. */
+        int[] offsets() {
+            int taps = channels * r * s;
+            int[] at = new int[taps];
+            long plane = (long) rows() * cols();
+            for (int c = 0, i = 0; c < channels; c++) {
+                for (int dr = 0; dr < r; dr++) {
+                    for (int ds = 0; ds < s; ds++, i++) {
+                        long phase = ((long) c * phasesH() + dr % strideH) * phasesW() + ds % strideW;
+                        at[i] = Math.toIntExact(phase * plane + (long) (dr / strideH) * cols() + ds / strideW);
+                    }
+                }
+            }
+            return at;
+        }
+
+        /** Builds the phase planes of one image. */
+        void build(long image, long target) {
+            DirectConvKernels.phasePlanes(image, channels, h, w, padH, padW, strideH, strideW, phasesH(), phasesW(),
+                    rows(), cols(), target);
+        }
+    }
+
+    /**
+     * out (N, outChannels, P, Q) = the packed weights correlated with in, read as {@code reads} says. Work is
+     * split by image, and by block of output channels when there are fewer images than threads; where each unit
+     * is one whole image, it builds its image's planes right before using them, while they are still in cache.
+     */
+    private void correlate(Tensor in, Reads reads, int outChannels, Tensor out, Epilogue e) {
+        int n = in.dim(0);
+        long inImage = (long) in.dim(1) * in.dim(2) * in.dim(3), planeImage = reads.imageFloats();
+        long outImage = (long) outChannels * reads.p * reads.q;
         int kBlocks = blocks(outChannels), threads = CpuThreads.count();
         int splits = n >= threads ? 1 : Math.min(kBlocks, (threads + n - 1) / n);
-        boolean pads = padH > 0 || padW > 0;
+        boolean inPlace = reads.inPlace();
         long inAt = CpuStorage.address(in), outAt = CpuStorage.address(out), packedAt = packed.pointer().address();
-        long paddedAt = 0;
-        if (pads) {
-            padded.ensure(n * paddedImage);
-            paddedAt = padded.pointer().address();
+        long planesAt = 0;
+        if (!inPlace) {
+            planes.ensure(n * planeImage + reads.slack());
+            planesAt = planes.pointer().address();
         }
+        int[] rowOffsets = reads.offsets();
+        long offsetsAt = offsets(rowOffsets);
         long residualAt = e.residual == null ? 0 : CpuStorage.address(e.residual);
-        final long paddedBase = paddedAt;
-        if (pads && splits > 1) {
-            ParallelLoops.forRange(n, paddedImage, (i0, i1) -> {
+        final long planesBase = planesAt;
+        if (!inPlace && splits > 1) {
+            ParallelLoops.forRange(n, planeImage, (i0, i1) -> {
                 for (int i = i0; i < i1; i++) {
-                    DirectConvKernels.padPlanes(inAt + Float.BYTES * i * inImage, cin, h, w, padH, padW, hp, wp,
-                            paddedBase + Float.BYTES * i * paddedImage);
+                    reads.build(inAt + Float.BYTES * i * inImage, planesBase + Float.BYTES * i * planeImage);
                 }
             });
         }
-        long workPerUnit = paddedImage * kBlocks / splits;
+        long workPerUnit = planeImage * kBlocks / splits;
         ParallelLoops.forRange(n * splits, workPerUnit, (u0, u1) -> {
             for (int u = u0; u < u1; u++) {
                 int image = u / splits, part = u % splits;
                 long source = inAt + Float.BYTES * image * inImage;
-                if (pads) {
-                    long target = paddedBase + Float.BYTES * image * paddedImage;
-                    if (splits == 1) DirectConvKernels.padPlanes(source, cin, h, w, padH, padW, hp, wp, target);
+                if (!inPlace) {
+                    long target = planesBase + Float.BYTES * image * planeImage;
+                    if (splits == 1) reads.build(source, target);
                     source = target;
                 }
                 int kb0 = kBlocks * part / splits, kb1 = kBlocks * (part + 1) / splits;
                 long outImageAt = Float.BYTES * image * outImage;
-                DirectConvKernels.conv(source, cin, hp, wp, r, s, packedAt, outChannels, kb0, kb1,
-                        outAt + outImageAt, e.bias, e.scale, e.shift, residualAt == 0 ? 0 : residualAt + outImageAt,
-                        e.relu ? 1 : 0);
+                DirectConvKernels.conv(source, reads.planeCount(), offsetsAt, rowOffsets.length, packedAt,
+                        outChannels, kb0, kb1, reads.cols(), reads.p, reads.q, reads.readable(),
+                        outAt + outImageAt, e.bias, e.scale, e.shift,
+                        residualAt == 0 ? 0 : residualAt + outImageAt, e.relu ? 1 : 0);
             }
         });
+    }
+
+    /** The offsets in native memory, grown as needed. */
+    private long offsets(int[] values) {
+        if (offsets == null || offsets.capacity() < values.length) {
+            if (offsets != null) offsets.close();
+            offsets = new IntPointer(Math.max(values.length, 1024));
+        }
+        offsets.put(values, 0, values.length);
+        return offsets.address();
     }
 
     private static int blocks(int channels) {

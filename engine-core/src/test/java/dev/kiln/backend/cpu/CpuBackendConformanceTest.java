@@ -108,6 +108,18 @@ class CpuBackendConformanceTest {
             {2, 4, 9, 9, 8, 3, 3, 1, 1, 0, 0},       // no padding: a 3x3 read in place
     };
 
+    /** Strided cases for Kiln's own kernel, forward only (through phase planes). */
+    static final int[][] DIRECT_STRIDED_CASES = {
+            {2, 3, 32, 32, 16, 7, 7, 2, 2, 3, 3},    // the stem: 7x7 stride 2 pad 3
+            {2, 8, 16, 16, 12, 3, 3, 2, 2, 1, 1},    // 3x3 stride 2 pad 1
+            {1, 6, 15, 17, 9, 3, 3, 2, 2, 1, 1},     // odd sizes, one image
+            {3, 10, 14, 14, 16, 1, 1, 2, 2, 0, 0},   // 1x1 stride 2: one phase of four
+            {2, 4, 11, 10, 5, 3, 3, 3, 3, 1, 1},     // stride 3: nine phases
+            {2, 5, 12, 13, 6, 3, 5, 2, 1, 1, 2},     // stride 2 by 1, rectangular kernel
+            {2, 3, 11, 11, 4, 5, 5, 2, 2, 2, 2},     // 5x5 stride 2
+            {2, 3, 10, 9, 4, 2, 2, 2, 2, 0, 0},      // 2x2 stride 2: phases without overlap
+    };
+
     @Test
     void convolutionsMatchReference() {
         for (String formulation : new String[]{"auto", "shifted", "im2col"}) {
@@ -122,13 +134,14 @@ class CpuBackendConformanceTest {
     @Test
     void directConvolutionsMatchReference() {
         assumeTrue(DirectConvolution.available(), "Kiln's native convolution kernel is not loaded here");
-        for (int[] c : DIRECT_CASES) {
+        for (int[] c : concat(DIRECT_CASES, DIRECT_STRIDED_CASES)) {
             Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
-            assertTrue(DirectConvolution.applies(c[2], c[3], c[5], c[6], spec), Arrays.toString(c));
+            boolean stride1 = DirectConvolution.appliesToBackwardData(c[2], c[3], c[5], c[6], spec);
+            assertTrue(stride1 == (c[7] == 1 && c[8] == 1), Arrays.toString(c));
             DirectConvolution conv = new DirectConvolution();
-            // Backward-filter always runs through OpenBLAS, checked with the other cases.
-            checkConvolution((x, w, b, y, sp) -> conv.forward(x, w, b, y, sp, null), conv::backwardData, null, c,
-                    "direct ");
+            // Backward-filter, and strided backward-data, always run through OpenBLAS, checked with the other cases.
+            checkConvolution((x, w, b, y, sp) -> conv.forward(x, w, b, y, sp, null),
+                    stride1 ? conv::backwardData : null, null, c, "direct ");
             conv.releaseWorkspaces();
         }
     }
@@ -157,7 +170,7 @@ class CpuBackendConformanceTest {
         void run(Tensor a, Tensor b, Tensor out, Conv2dSpec spec);
     }
 
-    /** Checks the three directions of case c against the reference; a null backwardFilter is not checked. */
+    /** Checks the three directions of case c against the reference; null backward passes are not checked. */
     private void checkConvolution(ConvForward forward, ConvBackward backwardData, ConvBackward backwardFilter,
                                   int[] c, String formulation) {
         boolean bias = (c[0] + c[1] + c[4]) % 2 == 0;
@@ -171,6 +184,7 @@ class CpuBackendConformanceTest {
         forward.run(x.cpu, w.cpu, bias ? b.cpu : null, y.cpu, spec);
         ref.conv2dForward(x.ref, w.ref, bias ? b.ref : null, y.ref, spec);
         check("conv forward " + name, y, CONV_TOL);
+        if (backwardData == null) return;
         backwardData.run(dy.cpu, w.cpu, dx.cpu, spec);
         ref.conv2dBackwardData(dy.ref, w.ref, dx.ref, spec);
         check("conv backward data " + name, dx, CONV_TOL);
@@ -487,5 +501,11 @@ class CpuBackendConformanceTest {
             }
             check("sgd param momentum=" + momentum, p, ELEMENT_TOL);
         }
+    }
+
+    static int[][] concat(int[][] a, int[][] b) {
+        int[][] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

@@ -102,7 +102,7 @@ class FusedConvBatchNormTest {
     void fusedKernelIsBitIdenticalToConvolutionThenBatchNorm() {
         for (String formulation : new String[]{"auto", "shifted", "im2col"}) {
             CpuConvolution conv = CpuBackend.convolution(formulation);
-            for (int[] c : concat(CpuBackendConformanceTest.CONV_CASES, OWN_GRID_CASES)) {
+            for (int[] c : CpuBackendConformanceTest.concat(CpuBackendConformanceTest.CONV_CASES, OWN_GRID_CASES)) {
                 Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
                 checkVariants(c, formulation + " " + Arrays.toString(c),
                         (pl, y) -> conv.forward(pl.x, pl.w, pl.bias, y, spec),
@@ -132,7 +132,7 @@ class FusedConvBatchNormTest {
     @Test
     void directKernelWithEpilogueIsBitIdentical() {
         assumeTrue(DirectConvolution.available(), "Kiln's native convolution kernel is not loaded here");
-        for (int[] c : CpuBackendConformanceTest.DIRECT_CASES) {
+        for (int[] c : CpuBackendConformanceTest.concat(CpuBackendConformanceTest.DIRECT_CASES, CpuBackendConformanceTest.DIRECT_STRIDED_CASES)) {
             DirectConvolution conv = new DirectConvolution();
             Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
             checkVariants(c, "direct " + Arrays.toString(c),
@@ -197,11 +197,5 @@ class FusedConvBatchNormTest {
                 assertArrayEquals(cpu.readFloats(separate), cpu.readFloats(y), what);
             }
         }
-    }
-
-    private static int[][] concat(int[][] a, int[][] b) {
-        int[][] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 }
