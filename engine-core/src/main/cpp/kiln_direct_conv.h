@@ -28,8 +28,9 @@
 #include <immintrin.h>
 #include <string.h>
 
-/* GCC 12's own avx512fintrin.h trips -Wmaybe-uninitialized (its _mm512_undefined_ps) once inlined here. */
+/* GCC 12's own avx512fintrin.h trips these (its _mm512_undefined_ps) once inlined here. */
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #define KILN_KB 8          /* output channels per register tile */
 #define KILN_PT 48         /* grid positions per register tile: three 16-float vectors */

@@ -5,7 +5,9 @@ import dev.kiln.tensor.Tensor;
 import java.nio.FloatBuffer;
 
 /**
- * Dense GEMMs ({@code c = alpha op(a) op(b) + beta c}) through OpenBLAS, in whichever orientation runs faster.
+ * Dense GEMMs ({@code c = alpha op(a) op(b) + beta c}): a dense layer's two big products at a small batch in Kiln's
+ * own kernels ({@link SkinnyGemm}) where they loaded, everything else through OpenBLAS, in whichever orientation
+ * runs faster.
  *
  * <p>A dense layer's forward at a small batch, {@code y (M, N) = x (M, K) W^T} with M a batch of 8-64 and K large,
  * runs 10-55% faster in OpenBLAS as its transpose {@code y^T (N, M) = W x^T} (measured: M=16, N=1024, K=100352, the
@@ -37,6 +39,10 @@ final class CpuGemm {
             // No products: c = beta * c (and beta = 0 overwrites whatever was there).
             if (beta == 0) CpuElementwise.fill(c, 0);
             else CpuElementwise.scale(c, beta, c);
+            return;
+        }
+        if (SkinnyGemm.suits(transA, transB, alpha, beta, m, n, k)) {
+            SkinnyGemm.run(transA, a, b, c);
             return;
         }
         if (beta == 0 && m <= MAX_TRANSPOSED_ROWS && m < n && k >= n) {

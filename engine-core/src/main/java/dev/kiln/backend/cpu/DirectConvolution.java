@@ -6,7 +6,7 @@ import org.bytedeco.javacpp.IntPointer;
 
 /**
  * Convolution forward (any stride) and stride-1 backward-data through Kiln's own AVX-512 kernel
- * ({@code src/main/cpp/kiln_direct_conv.h}, bound by {@link DirectConvKernels}) instead of OpenBLAS.
+ * ({@code src/main/cpp/kiln_direct_conv.h}, bound by {@link NativeKernels}) instead of OpenBLAS.
  *
  * <p>At stride 1 it computes what {@link ShiftedGemmConvolution} computes (every tap is a shifted view of a
  * zero-padded input, the output lives on a grid as wide as the padded input), but one register tile at a time:
@@ -38,7 +38,7 @@ final class DirectConvolution {
 
     /** Whether the kernel loaded and runs on this CPU. */
     static boolean available() {
-        return DirectConvKernels.AVAILABLE;
+        return NativeKernels.AVAILABLE;
     }
 
     /** Whether the forward of x (N, C, H, W) by w (K, C, R, S) goes through this kernel. */
@@ -88,7 +88,7 @@ final class DirectConvolution {
     void forward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec, ChannelEpilogue epilogue) {
         int k = w.dim(0), c = w.dim(1), r = w.dim(2), s = w.dim(3);
         packed.ensure((long) blocks(k) * CHANNEL_BLOCK * c * r * s);
-        DirectConvKernels.packWeights(CpuStorage.address(w), k, c, r, s, 0, packed.pointer().address());
+        NativeKernels.packWeights(CpuStorage.address(w), k, c, r, s, 0, packed.pointer().address());
         Epilogue e = epilogue != null ? epilogue(epilogue, k) : bias != null ? biasOnly(bias, k) : Epilogue.NONE;
         correlate(x, Reads.forward(c, x.dim(2), x.dim(3), r, s, spec), k, y, e);
     }
@@ -97,7 +97,7 @@ final class DirectConvolution {
     void backwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
         int k = w.dim(0), c = w.dim(1), r = w.dim(2), s = w.dim(3);
         packed.ensure((long) blocks(c) * CHANNEL_BLOCK * k * r * s);
-        DirectConvKernels.packWeights(CpuStorage.address(w), k, c, r, s, 1, packed.pointer().address());
+        NativeKernels.packWeights(CpuStorage.address(w), k, c, r, s, 1, packed.pointer().address());
         correlate(dy, Reads.backwardData(k, dx.dim(2), dx.dim(3), r, s, spec), c, dx, Epilogue.NONE);
     }
 
@@ -179,7 +179,7 @@ final class DirectConvolution {
 
         /** Builds the phase planes of one image. */
         void build(long image, long target) {
-            DirectConvKernels.phasePlanes(image, channels, h, w, padH, padW, strideH, strideW, phasesH(), phasesW(),
+            NativeKernels.phasePlanes(image, channels, h, w, padH, padW, strideH, strideW, phasesH(), phasesW(),
                     rows(), cols(), target);
         }
     }
@@ -225,7 +225,7 @@ final class DirectConvolution {
                 }
                 int kb0 = kBlocks * part / splits, kb1 = kBlocks * (part + 1) / splits;
                 long outImageAt = Float.BYTES * image * outImage;
-                DirectConvKernels.conv(source, reads.planeCount(), offsetsAt, rowOffsets.length, packedAt,
+                NativeKernels.conv(source, reads.planeCount(), offsetsAt, rowOffsets.length, packedAt,
                         outChannels, kb0, kb1, reads.cols(), reads.p, reads.q, reads.readable(),
                         outAt + outImageAt, e.bias, e.scale, e.shift,
                         residualAt == 0 ? 0 : residualAt + outImageAt, e.relu ? 1 : 0);

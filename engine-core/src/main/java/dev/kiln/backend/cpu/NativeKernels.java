@@ -8,22 +8,23 @@ import org.bytedeco.javacpp.annotation.Platform;
 import java.util.logging.Logger;
 
 /**
- * The JNI binding of Kiln's own convolution kernel, {@code src/main/cpp/kiln_direct_conv.h}. The build compiles it
- * with JavaCPP's Builder where a C++ compiler exists (Maven profile {@code native-kernels}, on when
- * {@code /usr/bin/g++} does) into {@code libjniDirectConvKernels.so} beside this class. Without the library, or on a
- * CPU without AVX-512, {@link #AVAILABLE} is false and {@link CpuConvolution} keeps to its OpenBLAS formulations.
+ * The JNI binding of Kiln's own CPU kernels in {@code src/main/cpp}: the direct convolution
+ * ({@code kiln_direct_conv.h}) and a dense layer's GEMMs at a small batch ({@code kiln_skinny_gemm.h}). The build
+ * compiles them with JavaCPP's Builder where a C++ compiler exists (Maven profile {@code native-kernels}, on when
+ * {@code /usr/bin/g++} does) into {@code libjniNativeKernels.so} beside this class. Without the library, or on a
+ * CPU without AVX-512, {@link #AVAILABLE} is false and the CPU backend keeps to OpenBLAS.
  *
  * <p>Pointers travel as raw addresses ({@code long}), so a tensor at any offset in its storage needs no
  * {@code FloatPointer} per call; 0 is C's null.
  */
-@Platform(include = "kiln_direct_conv.h")
-final class DirectConvKernels {
-    private static final Logger LOG = Logger.getLogger(DirectConvKernels.class.getName());
+@Platform(include = {"kiln_direct_conv.h", "kiln_skinny_gemm.h"})
+final class NativeKernels {
+    private static final Logger LOG = Logger.getLogger(NativeKernels.class.getName());
 
     /** Whether the kernels loaded and this CPU runs them; decided once. */
     static final boolean AVAILABLE = load();
 
-    private DirectConvKernels() {
+    private NativeKernels() {
     }
 
     private static boolean load() {
@@ -31,10 +32,10 @@ final class DirectConvKernels {
         try {
             Loader.load();
             if (supported() == 1) return true;
-            LOG.info("cpu backend: this CPU lacks AVX-512; convolutions use OpenBLAS only");
+            LOG.info("cpu backend: this CPU lacks AVX-512; convolutions and dense layers use OpenBLAS only");
         } catch (Throwable t) {
-            LOG.info("cpu backend: Kiln's native convolution kernel did not load (" + t
-                    + "); convolutions use OpenBLAS only. Build with g++ present to get it.");
+            LOG.info("cpu backend: Kiln's native kernels did not load (" + t
+                    + "); convolutions and dense layers use OpenBLAS only. Build with g++ present to get them.");
         }
         return false;
     }
@@ -60,4 +61,14 @@ final class DirectConvKernels {
                             int readable, @Cast("float*") long y, @Cast("const float*") long bias,
                             @Cast("const float*") long scale, @Cast("const float*") long shift,
                             @Cast("const float*") long residual, int relu);
+
+    /** See kiln_gemm_abt_skinny: c (M, N) = a (M, K) b (N, K)^T, columns [n0, n1) of c. */
+    @Name("kiln_gemm_abt_skinny")
+    static native void gemmABtSkinny(@Cast("const float*") long a, int m, long k, @Cast("const float*") long b, int n0,
+                                     int n1, @Cast("float*") long c, int n);
+
+    /** See kiln_gemm_atb_skinny: c (N, K) = a (M, N)^T b (M, K), rows [n0, n1) of c. */
+    @Name("kiln_gemm_atb_skinny")
+    static native void gemmAtBSkinny(@Cast("const float*") long a, int m, int n, @Cast("const float*") long b, long k,
+                                     int n0, int n1, @Cast("float*") long c);
 }
