@@ -67,15 +67,18 @@ static inline void kiln_pack_weights(const float *w, int K, int C, int R, int S,
 /**
  * Rearranges C channels of H x W, zero-padded by (pad_h, pad_w), into the phase planes of a convolution with
  * stride (stride_h, stride_w): for each channel, phases_h x phases_w planes of rows x cols, plane (a, b) holding
- * padded[stride_h * i + a][stride_w * j + b], zero outside the image.
+ * padded[stride_h * i + a][stride_w * j + b], zero outside the image. Plane (c, a, b) starts at
+ * planes + c * channel_stride + (a * phases_w + b) * phase_stride (in floats), so the planes of one image can be
+ * consecutive (the forward) or interleaved with other images' (the weight gradient).
  */
 static inline void kiln_phase_planes(const float *x, int C, int H, int W, int pad_h, int pad_w, int stride_h,
-                                     int stride_w, int phases_h, int phases_w, int rows, int cols, float *planes) {
+                                     int stride_w, int phases_h, int phases_w, int rows, int cols,
+                                     long channel_stride, long phase_stride, float *planes) {
     for (int c = 0; c < C; c++) {
         const float *src = x + (size_t) c * H * W;
         for (int a = 0; a < phases_h; a++) {
             for (int b = 0; b < phases_w; b++) {
-                float *dst = planes + (((size_t) c * phases_h + a) * phases_w + b) * rows * cols;
+                float *dst = planes + c * channel_stride + (a * phases_w + b) * phase_stride;
                 /* Input column of plane column j: stride_w * j + b - pad_w; the image spans [j0, j1). */
                 int j0 = 0, j1 = 0;
                 while (j0 < cols && stride_w * j0 + b - pad_w < 0) j0++;

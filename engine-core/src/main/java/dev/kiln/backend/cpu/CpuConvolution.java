@@ -177,6 +177,11 @@ final class CpuConvolution {
 
     /** x (N, C, H, W), dy (N, K, P, Q), dw (K, C, R, S), overwritten. */
     synchronized void backwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
+        if (useDirect && DirectConvolution.suitsBackwardFilter(x.dim(0), x.dim(1), x.dim(2), x.dim(3), dw.dim(0),
+                dw.dim(2), dw.dim(3), spec)) {
+            direct.backwardFilter(x, dy, dw, spec);
+            return;
+        }
         // Always im2col: one GEMM per image group with inner dimension cols, where the shifted form would run R*S
         // GEMMs with a tiny (K, C) output each; those measured no faster, and slowed down most under load.
         Plan pl = new Plan(x, dw, dy, spec);

@@ -30,11 +30,33 @@ final class DirectConvolution {
      * 5.6 ms; a 1x1 at 14x14 (also 0.82) lost, 2.2 against 1.9 ms, since there OpenBLAS runs one plain GEMM.
      */
     private static final double MIN_LANE_USE = 0.8, MIN_LANE_USE_1X1 = 0.9;
+    /**
+     * Backward-filter sums over every position of each image's grid, garbage rows included: the least share of
+     * them that must be real outputs. 56x56 and 28x28 grids (0.93, 0.87) pass; 14x14 (0.77) does not.
+     */
+    private static final double MIN_GRID_USE_FILTER = 0.85;
+    /** See {@link #suitsBackwardFilter}: the register tile's width in taps. */
+    private static final int MIN_TAPS_PER_PHASE = 6;
+    /**
+     * Backward-filter lays out this many floats of dy grids and input planes at most (4 MiB), a group of images at
+     * a time: enough for sums thousands of positions long, little enough to keep peak memory where it was.
+     */
+    private static final long GROUP_FLOATS = 1 << 20;
 
     private final Workspace packed = new Workspace();
     private final Workspace planes = new Workspace();
     private final Workspace epilogueParams = new Workspace();
     private IntPointer offsets;
+    private final long groupFloats;
+
+    DirectConvolution() {
+        this(GROUP_FLOATS);
+    }
+
+    /** @param groupFloats the most floats backward-filter lays out per group of images (tests make it tiny) */
+    DirectConvolution(long groupFloats) {
+        this.groupFloats = groupFloats;
+    }
 
     /** Whether the kernel loaded and runs on this CPU. */
     static boolean available() {
@@ -52,6 +74,21 @@ final class DirectConvolution {
     static boolean suitsBackwardData(int n, int c, int h, int w, int k, int r, int s, Conv2dSpec spec) {
         if (!available() || n == 0 || c == 0 || k == 0 || !appliesToBackwardData(h, w, r, s, spec)) return false;
         return pays(Reads.backwardData(k, h, w, r, s, spec), r * s);
+    }
+
+    /**
+     * Whether backward-filter of that convolution goes through this kernel: kernels with at least
+     * {@value #MIN_TAPS_PER_PHASE} taps per phase plane, so that a register tile's six taps read one or two planes
+     * (a 3x3 at stride 1, the 7x7 stem at stride 2, but not a 3x3 at stride 2, whose taps scatter over four planes
+     * and which measured no faster than OpenBLAS; nor a 1x1, whose weight gradient is one plain GEMM per image),
+     * and whose outputs fill at least {@value #MIN_GRID_USE_FILTER} of the grid that carries them.
+     */
+    static boolean suitsBackwardFilter(int n, int c, int h, int w, int k, int r, int s, Conv2dSpec spec) {
+        if (!available() || n == 0 || c == 0 || k == 0) return false;
+        Reads reads = Reads.forward(c, h, w, r, s, spec);
+        if (reads.p <= 0 || reads.q <= 0) return false;
+        if (r * s < MIN_TAPS_PER_PHASE * reads.phasesH() * reads.phasesW()) return false;
+        return (double) reads.p * reads.q / ((long) reads.rows() * reads.cols()) >= MIN_GRID_USE_FILTER;
     }
 
     /** Stride 1 and padding below the kernel size (so backward-data's padding R-1-pad is not negative). */
@@ -99,6 +136,57 @@ final class DirectConvolution {
         packed.ensure((long) blocks(c) * CHANNEL_BLOCK * k * r * s);
         NativeKernels.packWeights(CpuStorage.address(w), k, c, r, s, 1, packed.pointer().address());
         correlate(dy, Reads.backwardData(k, dx.dim(2), dx.dim(3), r, s, spec), c, dx, Epilogue.NONE);
+    }
+
+    /**
+     * x (N, C, H, W), dy (N, K, P, Q), dw (K, C, R, S), overwritten. A group of images' grids are laid end to end,
+     * dy's in one workspace and x's phase planes, ordered (phase, channel, image), in another, so that each weight
+     * is one long dot product at a fixed offset (kiln_conv_filter_grad.h); the groups' sums add up in dw.
+     */
+    void backwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
+        int n = x.dim(0), c = x.dim(1), k = dw.dim(0), r = dw.dim(2), s = dw.dim(3);
+        Reads reads = Reads.forward(c, x.dim(2), x.dim(3), r, s, spec);
+        long plane = (long) reads.rows() * reads.cols();
+        // At least an image per thread, since the layouts are built in parallel over the group's images.
+        long fits = groupFloats / ((k + reads.planeCount()) * plane);
+        int group = (int) Math.min(n, Math.max(fits, groupFloats > 1 ? CpuThreads.count() : 1));
+        for (int n0 = 0; n0 < n; n0 += group) {
+            backwardFilterGroup(x, dy, dw, reads, n0, Math.min(group, n - n0));
+        }
+    }
+
+    /** Images [n0, n0 + g) into dw: overwriting it for the first group, adding to it for the others. */
+    private void backwardFilterGroup(Tensor x, Tensor dy, Tensor dw, Reads reads, int n0, int g) {
+        int c = x.dim(1), k = dw.dim(0), r = dw.dim(2), s = dw.dim(3);
+        long plane = (long) reads.rows() * reads.cols(), images = g * plane;
+        long length = (images + 15) / 16 * 16;
+        long xFloats = reads.planeCount() * images;
+        // The last rows' reads run past the planes by dy's padding to 16 plus the largest tap offset in a plane.
+        long xTail = (length - images) + (long) (r / reads.strideH + 1) * reads.cols() + s + 16;
+        // One workspace holds both: x's planes, then dy's grid.
+        planes.ensure(xFloats + xTail + k * length);
+        long xAt = planes.pointer().address(), gridAt = xAt + Float.BYTES * (xFloats + xTail);
+        long inImage = (long) c * x.dim(2) * x.dim(3), dyImage = (long) k * reads.p * reads.q;
+        long xIn = CpuStorage.address(x) + Float.BYTES * n0 * inImage;
+        long dyIn = CpuStorage.address(dy) + Float.BYTES * n0 * dyImage;
+        ParallelLoops.forRange(g, (long) reads.planeCount() * plane, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                reads.build(xIn + Float.BYTES * i * inImage, images, c * images, xAt + Float.BYTES * i * plane);
+                NativeKernels.phasePlanes(dyIn + Float.BYTES * i * dyImage, k, reads.p, reads.q, 0, 0, 1, 1, 1, 1,
+                        reads.rows(), reads.cols(), length, 0, gridAt + Float.BYTES * i * plane);
+            }
+        });
+        // Past the images: dy's rows up to a multiple of 16, and what x's last reads reach. Both must be 0 (finite).
+        for (int row = 0; row < k; row++) {
+            NativeKernels.zero(gridAt + Float.BYTES * (row * length + images), length - images);
+        }
+        NativeKernels.zero(xAt + Float.BYTES * xFloats, xTail);
+        int[] rowOffsets = reads.stackedOffsets(g);
+        long offsetsAt = offsets(rowOffsets);
+        long dwAt = CpuStorage.address(dw);
+        int taps = rowOffsets.length, tiles = (k + 3) / 4, accumulate = n0 > 0 ? 1 : 0;
+        ParallelLoops.forRange(tiles, length * taps, (t0, t1) -> NativeKernels.convFilterGrad(gridAt, length, xAt,
+                offsetsAt, taps, 4 * t0, Math.min(k, 4 * t1), dwAt, accumulate));
     }
 
     /**
@@ -177,17 +265,43 @@ final class DirectConvolution {
             return at;
         }
 
-        /** Builds the phase planes of one image. */
+        /** Builds the phase planes of one image, each channel's planes together (the forward's layout). */
         void build(long image, long target) {
+            long plane = (long) rows() * cols();
+            build(image, phasesH() * phasesW() * plane, plane, target);
+        }
+
+        /** Builds one image's phase planes, plane (c, phase) at target + c * channelStride + phase * phaseStride. */
+        void build(long image, long channelStride, long phaseStride, long target) {
             NativeKernels.phasePlanes(image, channels, h, w, padH, padW, strideH, strideW, phasesH(), phasesW(),
-                    rows(), cols(), target);
+                    rows(), cols(), channelStride, phaseStride, target);
+        }
+
+        /**
+         * Where row (c, r, s) of the weights reads in the planes of n images ordered (phase, channel, image),
+         * relative to the position on the images' grids laid end to end.
+         */
+        int[] stackedOffsets(int n) {
+            int[] at = new int[channels * r * s];
+            long images = (long) n * rows() * cols();
+            for (int c = 0, i = 0; c < channels; c++) {
+                for (int dr = 0; dr < r; dr++) {
+                    for (int ds = 0; ds < s; ds++, i++) {
+                        long phase = (long) (dr % strideH) * phasesW() + ds % strideW;
+                        at[i] = Math.toIntExact((phase * channels + c) * images + (long) (dr / strideH) * cols()
+                                + ds / strideW);
+                    }
+                }
+            }
+            return at;
         }
     }
 
     /**
      * out (N, outChannels, P, Q) = the packed weights correlated with in, read as {@code reads} says. Work is
-     * split by image, and by block of output channels when there are fewer images than threads; where each unit
-     * is one whole image, it builds its image's planes right before using them, while they are still in cache.
+     * split by image, and by block of output channels when there are fewer images than threads. Where each unit
+     * is one whole image, it builds its image's planes right before using them, while they are still in cache,
+     * in a slot of its thread's own (so the workspace holds one image per thread, not the batch).
      */
     private void correlate(Tensor in, Reads reads, int outChannels, Tensor out, Epilogue e) {
         int n = in.dim(0);
@@ -199,7 +313,8 @@ final class DirectConvolution {
         long inAt = CpuStorage.address(in), outAt = CpuStorage.address(out), packedAt = packed.pointer().address();
         long planesAt = 0;
         if (!inPlace) {
-            planes.ensure(n * planeImage + reads.slack());
+            int slots = splits == 1 ? Math.min(n, threads) : n;
+            planes.ensure(slots * planeImage + reads.slack());
             planesAt = planes.pointer().address();
         }
         int[] rowOffsets = reads.offsets();
@@ -214,12 +329,12 @@ final class DirectConvolution {
             });
         }
         long workPerUnit = planeImage * kBlocks / splits;
-        ParallelLoops.forRange(n * splits, workPerUnit, (u0, u1) -> {
+        ParallelLoops.forChunks(n * splits, workPerUnit, (chunk, u0, u1) -> {
             for (int u = u0; u < u1; u++) {
                 int image = u / splits, part = u % splits;
                 long source = inAt + Float.BYTES * image * inImage;
                 if (!inPlace) {
-                    long target = planesBase + Float.BYTES * image * planeImage;
+                    long target = planesBase + Float.BYTES * (splits == 1 ? chunk : image) * planeImage;
                     if (splits == 1) reads.build(source, target);
                     source = target;
                 }

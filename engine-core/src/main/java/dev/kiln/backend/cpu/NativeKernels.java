@@ -9,7 +9,8 @@ import java.util.logging.Logger;
 
 /**
  * The JNI binding of Kiln's own CPU kernels in {@code src/main/cpp}: the direct convolution
- * ({@code kiln_direct_conv.h}) and a dense layer's GEMMs at a small batch ({@code kiln_skinny_gemm.h}). The build
+ * ({@code kiln_direct_conv.h}), its weight gradient ({@code kiln_conv_filter_grad.h}) and a dense layer's GEMMs at
+ * a small batch ({@code kiln_skinny_gemm.h}). The build
  * compiles them with JavaCPP's Builder where a C++ compiler exists (Maven profile {@code native-kernels}, on when
  * {@code /usr/bin/g++} does) into {@code libjniNativeKernels.so} beside this class. Without the library, or on a
  * CPU without AVX-512, {@link #AVAILABLE} is false and the CPU backend keeps to OpenBLAS.
@@ -17,7 +18,7 @@ import java.util.logging.Logger;
  * <p>Pointers travel as raw addresses ({@code long}), so a tensor at any offset in its storage needs no
  * {@code FloatPointer} per call; 0 is C's null.
  */
-@Platform(include = {"kiln_direct_conv.h", "kiln_skinny_gemm.h"})
+@Platform(include = {"kiln_direct_conv.h", "kiln_conv_filter_grad.h", "kiln_skinny_gemm.h"})
 final class NativeKernels {
     private static final Logger LOG = Logger.getLogger(NativeKernels.class.getName());
 
@@ -52,7 +53,7 @@ final class NativeKernels {
     @Name("kiln_phase_planes")
     static native void phasePlanes(@Cast("const float*") long x, int c, int h, int w, int padH, int padW,
                                    int strideH, int strideW, int phasesH, int phasesW, int rows, int cols,
-                                   @Cast("float*") long planes);
+                                   long channelStride, long phaseStride, @Cast("float*") long planes);
 
     /** See kiln_direct_conv: output-channel blocks [kb0, kb1) of one image, with its epilogue. */
     @Name("kiln_direct_conv")
@@ -71,4 +72,14 @@ final class NativeKernels {
     @Name("kiln_gemm_atb_skinny")
     static native void gemmAtBSkinny(@Cast("const float*") long a, int m, int n, @Cast("const float*") long b, long k,
                                      int n0, int n1, @Cast("float*") long c);
+
+    /** See kiln_zero: n floats at p set to 0. */
+    @Name("kiln_zero")
+    static native void zero(@Cast("float*") long p, long n);
+
+    /** See kiln_conv_filter_grad: rows [k0, k1) of dW (+)= dy (K, L) correlated with x at the offsets. */
+    @Name("kiln_conv_filter_grad")
+    static native void convFilterGrad(@Cast("const float*") long dy, long l, @Cast("const float*") long x,
+                                      @Cast("const int*") long offsets, int t, int k0, int k1,
+                                      @Cast("float*") long dw, int accumulate);
 }

@@ -19,6 +19,12 @@ final class ParallelLoops {
         void run(int from, int to);
     }
 
+    @FunctionalInterface
+    interface ChunkBody {
+        /** Processes items [from, to) as chunk number {@code chunk}, below {@link CpuThreads#count()}. */
+        void run(int chunk, int from, int to);
+    }
+
     private static final ForkJoinPool POOL = CpuThreads.count() > 1
             ? new ForkJoinPool(CpuThreads.count() - 1, pool -> {
                 var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
@@ -36,22 +42,30 @@ final class ParallelLoops {
      * alone when {@code n * workPerItem} is small.
      */
     static void forRange(int n, long workPerItem, RangeBody body) {
+        forChunks(n, workPerItem, (chunk, from, to) -> body.run(from, to));
+    }
+
+    /**
+     * {@link #forRange}, telling each chunk its number, so that it can use scratch space of its own (chunk numbers
+     * are below {@link CpuThreads#count()}, and no two chunks of one loop share one).
+     */
+    static void forChunks(int n, long workPerItem, ChunkBody body) {
         int threads = CpuThreads.count();
         if (n <= 0) return;
         if (POOL == null || n == 1 || (long) n * workPerItem < MIN_PARALLEL_WORK
                 || ForkJoinTask.inForkJoinPool()) {
-            body.run(0, n);
+            body.run(0, 0, n);
             return;
         }
         int chunks = Math.min(threads, n);
         ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
         for (int i = 1; i < chunks; i++) {
-            int from = chunkStart(n, chunks, i), to = chunkStart(n, chunks, i + 1);
-            tasks[i - 1] = POOL.submit(() -> body.run(from, to));
+            int chunk = i, from = chunkStart(n, chunks, i), to = chunkStart(n, chunks, i + 1);
+            tasks[i - 1] = POOL.submit(() -> body.run(chunk, from, to));
         }
         Throwable failure = null;
         try {
-            body.run(0, chunkStart(n, chunks, 1));
+            body.run(0, 0, chunkStart(n, chunks, 1));
         } catch (Throwable t) {
             failure = t;
         }

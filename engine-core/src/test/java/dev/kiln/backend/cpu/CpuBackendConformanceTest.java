@@ -91,10 +91,10 @@ class CpuBackendConformanceTest {
     };
 
     /**
-     * Stride-1 cases for Kiln's own kernel (forward and backward-data), which runs on them whether or not it would
-     * pay: output channels that do not fill a block of 8, grids shorter than one 48-position tile, a last tile cut
-     * short by the end of the input (1x1, read in place), cache blocks of the grid (300 channels), one image split
-     * by output channels between threads.
+     * Stride-1 cases for Kiln's own kernels (forward, backward-data and backward-filter), which run on them whether
+     * or not they would pay: output channels that do not fill a block of 8, grids shorter than one 48-position
+     * tile, a last tile cut short by the end of the input (1x1, read in place), cache blocks of the grid (300
+     * channels), one image split by output channels between threads.
      */
     static final int[][] DIRECT_CASES = {
             {2, 8, 30, 30, 12, 3, 3, 1, 1, 1, 1},    // 3x3 pad 1, 12 channels: one full and one partial block
@@ -108,7 +108,7 @@ class CpuBackendConformanceTest {
             {2, 4, 9, 9, 8, 3, 3, 1, 1, 0, 0},       // no padding: a 3x3 read in place
     };
 
-    /** Strided cases for Kiln's own kernel, forward only (through phase planes). */
+    /** Strided cases for Kiln's own kernels, forward and backward-filter (through phase planes). */
     static final int[][] DIRECT_STRIDED_CASES = {
             {2, 3, 32, 32, 16, 7, 7, 2, 2, 3, 3},    // the stem: 7x7 stride 2 pad 3
             {2, 8, 16, 16, 12, 3, 3, 2, 2, 1, 1},    // 3x3 stride 2 pad 1
@@ -138,11 +138,14 @@ class CpuBackendConformanceTest {
             Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
             boolean stride1 = DirectConvolution.appliesToBackwardData(c[2], c[3], c[5], c[6], spec);
             assertTrue(stride1 == (c[7] == 1 && c[8] == 1), Arrays.toString(c));
-            DirectConvolution conv = new DirectConvolution();
-            // Backward-filter, and strided backward-data, always run through OpenBLAS, checked with the other cases.
-            checkConvolution((x, w, b, y, sp) -> conv.forward(x, w, b, y, sp, null),
-                    stride1 ? conv::backwardData : null, null, c, "direct ");
-            conv.releaseWorkspaces();
+            // Strided backward-data always runs through OpenBLAS, checked with the other cases. Backward-filter runs
+            // once with all images in one group, once an image at a time (the groups' sums added in dw).
+            for (long groupFloats : new long[]{1 << 20, 1}) {
+                DirectConvolution conv = new DirectConvolution(groupFloats);
+                checkConvolution((x, w, b, y, sp) -> conv.forward(x, w, b, y, sp, null),
+                        stride1 ? conv::backwardData : null, conv::backwardFilter, c, "direct " + groupFloats + " ");
+                conv.releaseWorkspaces();
+            }
         }
     }
 

@@ -132,7 +132,8 @@ class FusedConvBatchNormTest {
     @Test
     void directKernelWithEpilogueIsBitIdentical() {
         assumeTrue(DirectConvolution.available(), "Kiln's native convolution kernel is not loaded here");
-        for (int[] c : CpuBackendConformanceTest.concat(CpuBackendConformanceTest.DIRECT_CASES, CpuBackendConformanceTest.DIRECT_STRIDED_CASES)) {
+        for (int[] c : CpuBackendConformanceTest.concat(CpuBackendConformanceTest.DIRECT_CASES,
+                CpuBackendConformanceTest.DIRECT_STRIDED_CASES)) {
             DirectConvolution conv = new DirectConvolution();
             Conv2dSpec spec = new Conv2dSpec(c[7], c[8], c[9], c[10]);
             checkVariants(c, "direct " + Arrays.toString(c),
