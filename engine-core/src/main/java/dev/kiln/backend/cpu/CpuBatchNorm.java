@@ -15,11 +15,17 @@ import java.nio.FloatBuffer;
  * ({@link LaneSums}).
  */
 final class CpuBatchNorm {
+    /**
+     * Whether training-mode forward and every backward run Kiln's own kernels ({@link NativeBatchNorm}) instead of
+     * the Java loops below: wherever they loaded. Tests turn it off to check the Java loops as well.
+     */
+    static boolean nativeKernels = NativeKernels.AVAILABLE;
+
     private CpuBatchNorm() {
     }
 
     /** Strides of a (N, C, plane) layout. */
-    private record Layout(int n, int c, int plane) {
+    record Layout(int n, int c, int plane) {
         static Layout of(Tensor x) {
             int n = x.dim(0), c = x.dim(1);
             return new Layout(n, c, Math.toIntExact(x.numel() / Math.max(1, (long) n * c)));
@@ -35,7 +41,7 @@ final class CpuBatchNorm {
     }
 
     /** A per-channel vector (C), or null. */
-    private record Vec(FloatBuffer b, int o) {
+    record Vec(FloatBuffer b, int o) {
         static Vec of(Tensor t) {
             return t == null ? null : new Vec(CpuStorage.floats(t), CpuStorage.offset(t));
         }
@@ -86,6 +92,11 @@ final class CpuBatchNorm {
     static void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor residual, Tensor y, Tensor runningMean,
                                 Tensor runningVar, double momentum, double eps, Tensor saveMean, Tensor saveInvStd,
                                 boolean relu) {
+        if (nativeKernels) {
+            NativeBatchNorm.forwardTraining(x, gamma, beta, residual, y, runningMean, runningVar, momentum, eps,
+                    saveMean, saveInvStd, relu);
+            return;
+        }
         Layout l = Layout.of(x);
         ChannelRows xr = ChannelRows.of(x, l), yr = ChannelRows.of(y, l), rr = ChannelRows.of(residual, l);
         Vec g = Vec.of(gamma), b = Vec.of(beta), rm = Vec.of(runningMean), rv = Vec.of(runningVar);
@@ -108,15 +119,21 @@ final class CpuBatchNorm {
                 if (rr != null) rr.read(c, rs);
                 affine(xs, rr == null ? null : rs, l, scale, bias, relu);
                 yr.write(c, xs);
-                if (sm != null) sm.put(c, mean);
-                if (si != null) si.put(c, invStd);
-                if (rm != null) rm.put(c, (1 - momentum) * rm.get(c) + momentum * mean);
-                if (rv != null) {
-                    double unbiased = m > 1 ? var * m / (m - 1) : var;
-                    rv.put(c, (1 - momentum) * rv.get(c) + momentum * unbiased);
-                }
+                keepStatistics(c, mean, var, invStd, m, momentum, sm, si, rm, rv);
             }
         });
+    }
+
+    /** Saves channel c's batch mean and inverse std (each nullable) and updates the running statistics (too). */
+    static void keepStatistics(int c, double mean, double var, double invStd, int m, double momentum, Vec saveMean,
+                               Vec saveInvStd, Vec runningMean, Vec runningVar) {
+        if (saveMean != null) saveMean.put(c, mean);
+        if (saveInvStd != null) saveInvStd.put(c, invStd);
+        if (runningMean != null) runningMean.put(c, (1 - momentum) * runningMean.get(c) + momentum * mean);
+        if (runningVar != null) {
+            double unbiased = m > 1 ? var * m / (m - 1) : var;
+            runningVar.put(c, (1 - momentum) * runningVar.get(c) + momentum * unbiased);
+        }
     }
 
     /** y = (x - mean) / sqrt(var + eps) * gamma + beta, then + residual (nullable) and max(., 0) with {@code relu}. */
@@ -202,6 +219,10 @@ final class CpuBatchNorm {
     /** stat2 is invStd (training) or var, turned into invStd with eps (inference). z is null without a ReLU. */
     private static void backward(Tensor x, Tensor z, Tensor dy, Tensor gamma, Vec mean, Vec stat2, double eps,
                                  Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dresidual, boolean training) {
+        if (nativeKernels) {
+            NativeBatchNorm.backward(x, z, dy, gamma, mean, stat2, eps, dx, dgamma, dbeta, dresidual, training);
+            return;
+        }
         Layout l = Layout.of(x);
         ChannelRows xr = ChannelRows.of(x, l), gr = ChannelRows.of(dy, l), zr = ChannelRows.of(z, l);
         ChannelRows dxr = ChannelRows.of(dx, l), drr = ChannelRows.of(dresidual, l);

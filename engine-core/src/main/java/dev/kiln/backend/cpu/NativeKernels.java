@@ -9,8 +9,8 @@ import java.util.logging.Logger;
 
 /**
  * The JNI binding of Kiln's own CPU kernels in {@code src/main/cpp}: the direct convolution
- * ({@code kiln_direct_conv.h}), its weight gradient ({@code kiln_conv_filter_grad.h}) and a dense layer's GEMMs at
- * a small batch ({@code kiln_skinny_gemm.h}). The build
+ * ({@code kiln_direct_conv.h}), its weight gradient ({@code kiln_conv_filter_grad.h}), a dense layer's GEMMs at
+ * a small batch ({@code kiln_skinny_gemm.h}) and batch norm's training passes ({@code kiln_batch_norm.h}). The build
  * compiles them with JavaCPP's Builder where a C++ compiler exists (Maven profile {@code native-kernels}, on when
  * {@code /usr/bin/g++} does) into {@code libjniNativeKernels.so} beside this class. Without the library, or on a
  * CPU without AVX-512, {@link #AVAILABLE} is false and the CPU backend keeps to OpenBLAS.
@@ -18,7 +18,7 @@ import java.util.logging.Logger;
  * <p>Pointers travel as raw addresses ({@code long}), so a tensor at any offset in its storage needs no
  * {@code FloatPointer} per call; 0 is C's null.
  */
-@Platform(include = {"kiln_direct_conv.h", "kiln_conv_filter_grad.h", "kiln_skinny_gemm.h"})
+@Platform(include = {"kiln_direct_conv.h", "kiln_conv_filter_grad.h", "kiln_skinny_gemm.h", "kiln_batch_norm.h"})
 final class NativeKernels {
     private static final Logger LOG = Logger.getLogger(NativeKernels.class.getName());
 
@@ -33,10 +33,10 @@ final class NativeKernels {
         try {
             Loader.load();
             if (supported() == 1) return true;
-            LOG.info("cpu backend: this CPU lacks AVX-512; convolutions and dense layers use OpenBLAS only");
+            LOG.info("cpu backend: this CPU lacks AVX-512; Kiln's native kernels are off");
         } catch (Throwable t) {
             LOG.info("cpu backend: Kiln's native kernels did not load (" + t
-                    + "); convolutions and dense layers use OpenBLAS only. Build with g++ present to get them.");
+                    + "); the CPU backend uses OpenBLAS and Java loops only. Build with g++ present to get them.");
         }
         return false;
     }
@@ -82,4 +82,21 @@ final class NativeKernels {
     static native void convFilterGrad(@Cast("const float*") long dy, long l, @Cast("const float*") long x,
                                       @Cast("const int*") long offsets, int t, int k0, int k1,
                                       @Cast("float*") long dw, int accumulate);
+
+    /** See kiln_bn_forward_training: channels [c0, c1), writing their means and biased variances. */
+    @Name("kiln_bn_forward_training")
+    static native void batchNormForwardTraining(@Cast("const float*") long x, @Cast("const float*") long residual,
+                                                @Cast("float*") long y, int n, int c, long plane,
+                                                @Cast("const float*") long gamma, @Cast("const float*") long beta,
+                                                double eps, int relu, int c0, int c1, @Cast("double*") long mean,
+                                                @Cast("double*") long var);
+
+    /** See kiln_bn_backward: channels [c0, c1) of dx, dres, dgamma and dbeta (each nullable). */
+    @Name("kiln_bn_backward")
+    static native void batchNormBackward(@Cast("const float*") long x, @Cast("const float*") long z,
+                                         @Cast("const float*") long dy, @Cast("float*") long dx,
+                                         @Cast("float*") long dres, int n, int c, long plane,
+                                         @Cast("const double*") long mean, @Cast("const double*") long invStd,
+                                         @Cast("const float*") long gamma, int training, int c0, int c1,
+                                         @Cast("double*") long dgamma, @Cast("double*") long dbeta);
 }

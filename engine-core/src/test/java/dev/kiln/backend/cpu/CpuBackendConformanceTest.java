@@ -319,11 +319,32 @@ class CpuBackendConformanceTest {
 
     // ------------------------------------------------------------------ batch norm
 
+    /**
+     * Runs a batch-norm check through Kiln's native kernels (where they loaded) and through the Java loops, which
+     * the backend uses without them.
+     */
+    private static void withEachBatchNormImplementation(Runnable check) {
+        boolean saved = CpuBatchNorm.nativeKernels;
+        try {
+            for (boolean useNative : NativeKernels.AVAILABLE ? new boolean[]{true, false} : new boolean[]{false}) {
+                CpuBatchNorm.nativeKernels = useNative;
+                check.run();
+            }
+        } finally {
+            CpuBatchNorm.nativeKernels = saved;
+        }
+    }
+
     @Test
     void batchNormMatchesReference() {
-        for (int[] dims : new int[][]{{4, 8, 7, 7}, {3, 5, 4, 6}, {16, 12}}) {
+        withEachBatchNormImplementation(this::checkBatchNorm);
+    }
+
+    private void checkBatchNorm() {
+        String impl = CpuBatchNorm.nativeKernels ? "native " : "java ";
+        for (int[] dims : new int[][]{{4, 8, 7, 7}, {3, 5, 4, 6}, {16, 12}, {19, 3, 9, 11}}) {
             int c = dims[1];
-            String name = Arrays.toString(dims);
+            String name = impl + Arrays.toString(dims);
             Pair x = random(dims), dy = random(dims), gamma = random(c), beta = random(c);
             float[] shifted = x.data.clone();
             for (int i = 0; i < shifted.length; i++) shifted[i] = shifted[i] * 3 + 5; // nonzero mean
@@ -363,10 +384,15 @@ class CpuBackendConformanceTest {
     /** The fused BN + (residual) + ReLU kernels against the reference backend's default composition. */
     @Test
     void fusedBatchNormReluMatchesReference() {
-        for (int[] dims : new int[][]{{4, 8, 7, 7}, {3, 5, 4, 6}}) {
+        withEachBatchNormImplementation(this::checkFusedBatchNormRelu);
+    }
+
+    private void checkFusedBatchNormRelu() {
+        String impl = CpuBatchNorm.nativeKernels ? "native " : "java ";
+        for (int[] dims : new int[][]{{4, 8, 7, 7}, {3, 5, 4, 6}, {18, 2, 5, 13}}) {
             int c = dims[1];
             for (boolean withResidual : new boolean[]{false, true}) {
-                String name = Arrays.toString(dims) + (withResidual ? " + residual" : "");
+                String name = impl + Arrays.toString(dims) + (withResidual ? " + residual" : "");
                 Pair x = random(dims), dz = random(dims), gamma = random(c), beta = random(c);
                 Pair residual = withResidual ? random(dims) : null;
                 Pair rm = random(c), rv = pair(positive(c), c);
