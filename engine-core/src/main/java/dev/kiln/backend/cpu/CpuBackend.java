@@ -11,9 +11,11 @@ import dev.kiln.tensor.Tensor;
 
 
 /**
- * The float32 CPU backend: off-heap tensors from a {@link CachingAllocator}, OpenBLAS sgemm for dense algebra and
- * convolutions (im2col, or shifted GEMMs over a padded input), and parallel Java loops for everything else. F64 is
- * not supported here; the reference backend computes in double.
+ * The float32 CPU backend: off-heap tensors from a {@link CachingAllocator}; Kiln's own AVX-512 kernels
+ * ({@link NativeKernels}) for most convolutions, a dense layer's small-batch GEMMs and batch norm's training passes
+ * where they loaded; OpenBLAS sgemm for the other dense algebra and convolutions (im2col, or shifted GEMMs over a
+ * padded input); and parallel Java loops for everything else. F64 is not supported here; the reference backend
+ * computes in double.
  *
  * <p>Threads: {@code kiln.threads} (default: available processors) for both OpenBLAS and the Java loops, which
  * take turns and never run at the same time.

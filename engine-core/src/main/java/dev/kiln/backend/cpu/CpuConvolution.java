@@ -7,7 +7,8 @@ import org.bytedeco.javacpp.FloatPointer;
 import java.nio.FloatBuffer;
 
 /**
- * conv2d forward, backward-data and backward-filter as GEMMs over im2col matrices (OpenBLAS sgemm).
+ * conv2d forward, backward-data and backward-filter: through Kiln's own kernel ({@link DirectConvolution}) where it
+ * loaded and measured faster, otherwise as GEMMs over im2col matrices (OpenBLAS sgemm), as described here.
  *
  * <p>Weights (K, C, R, S) are a (K, C*R*S) matrix. For each group of G images, im2col builds col (C*R*S, G*cols),
  * where cols is P*phaseW, P output rows each padded with a few garbage columns ({@link Im2Col}), and
