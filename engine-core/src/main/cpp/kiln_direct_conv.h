@@ -42,24 +42,52 @@ static inline int kiln_direct_conv_supported(void) {
     return __builtin_cpu_supports("avx512f") ? 1 : 0;
 }
 
+/** Packs w (K, C, R, S) for kiln_direct_conv as (ceil(K/8), C, R, S, 8), zero past K. */
+static inline void kiln_pack_weights(const float *w, int K, int C, int R, int S, float *packed) {
+    int taps = R * S, blocks = (K + KILN_KB - 1) / KILN_KB;
+    memset(packed, 0, (size_t) blocks * C * taps * KILN_KB * sizeof(float));
+    for (int k = 0; k < K; k++) {
+        float *dst = packed + (size_t) (k / KILN_KB) * C * taps * KILN_KB + k % KILN_KB;
+        for (int c = 0; c < C; c++) {
+            for (int t = 0; t < taps; t++) dst[((size_t) c * taps + t) * KILN_KB] = w[((size_t) k * C + c) * taps + t];
+        }
+    }
+}
+
 /**
- * Packs w (K, C, R, S) for kiln_direct_conv as (ceil(K/8), C, R, S, 8), zero past K. With transpose_flip, packs
- * the weights of backward-data instead, W^T with the taps flipped: output channel c, input channel k, tap
- * (r, s) = w[k][c][R-1-r][S-1-s], as (ceil(C/8), K, R, S, 8).
+ * Packs the weights of one phase of backward-data (the transposed convolution) for kiln_direct_conv: output
+ * channel c, input channel k, tap (m, n) of an ma x mb kernel = w[k][c][r0 + th * (ma-1-m)][s0 + tw * (mb-1-n)],
+ * that is W^T restricted to the taps that reach the phase, flipped; as (ceil(C/8), K, ma, mb, 8). At stride 1
+ * (r0 = s0 = 0, ma = R, mb = S) it is all of W^T, flipped.
  */
-static inline void kiln_pack_weights(const float *w, int K, int C, int R, int S, int transpose_flip,
-                                     float *packed) {
-    int outs = transpose_flip ? C : K, ins = transpose_flip ? K : C, taps = R * S;
-    int blocks = (outs + KILN_KB - 1) / KILN_KB;
-    memset(packed, 0, (size_t) blocks * ins * taps * KILN_KB * sizeof(float));
-    for (int o = 0; o < outs; o++) {
-        float *dst = packed + (size_t) (o / KILN_KB) * ins * taps * KILN_KB + o % KILN_KB;
-        for (int i = 0; i < ins; i++) {
-            for (int t = 0; t < taps; t++) {
-                float v = transpose_flip ? w[((size_t) i * C + o) * taps + (taps - 1 - t)]
-                                         : w[((size_t) o * C + i) * taps + t];
-                dst[((size_t) i * taps + t) * KILN_KB] = v;
+static inline void kiln_pack_weights_phase(const float *w, int K, int C, int R, int S, int r0, int s0, int th,
+                                           int tw, int ma, int mb, float *packed) {
+    int taps = ma * mb, blocks = (C + KILN_KB - 1) / KILN_KB;
+    memset(packed, 0, (size_t) blocks * K * taps * KILN_KB * sizeof(float));
+    for (int c = 0; c < C; c++) {
+        float *dst = packed + (size_t) (c / KILN_KB) * K * taps * KILN_KB + c % KILN_KB;
+        for (int k = 0; k < K; k++) {
+            for (int m = 0; m < ma; m++) {
+                for (int n = 0; n < mb; n++) {
+                    int r = r0 + th * (ma - 1 - m), s = s0 + tw * (mb - 1 - n);
+                    dst[((size_t) k * taps + m * mb + n) * KILN_KB] = w[(((size_t) k * C + c) * R + r) * S + s];
+                }
             }
+        }
+    }
+}
+
+/**
+ * Writes C planes of rows x cols into phase (a, b) of C planes of H x W: out[c][th * u + a][tw * v + b] =
+ * src[c][u][v]; the phase's other pixels are left as they are.
+ */
+static inline void kiln_scatter_phase(const float *src, int C, int rows, int cols, float *out, int H, int W, int a,
+                                      int b, int th, int tw) {
+    for (int c = 0; c < C; c++) {
+        for (int u = 0; u < rows; u++) {
+            const float *in = src + ((size_t) c * rows + u) * cols;
+            float *row = out + ((size_t) c * H + (size_t) th * u + a) * W + b;
+            for (int v = 0; v < cols; v++) row[(size_t) tw * v] = in[v];
         }
     }
 }

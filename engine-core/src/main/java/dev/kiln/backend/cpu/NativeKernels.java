@@ -44,10 +44,20 @@ final class NativeKernels {
     @Name("kiln_direct_conv_supported")
     private static native int supported();
 
-    /** See kiln_pack_weights: w (K, C, R, S) into (ceil(outs/8), ins, R, S, 8). */
+    /** See kiln_pack_weights: w (K, C, R, S) into (ceil(K/8), C, R, S, 8). */
     @Name("kiln_pack_weights")
-    static native void packWeights(@Cast("const float*") long w, int k, int c, int r, int s, int transposeFlip,
+    static native void packWeights(@Cast("const float*") long w, int k, int c, int r, int s,
                                    @Cast("float*") long packed);
+
+    /** See kiln_pack_weights_phase: the flipped W^T taps of one phase of backward-data. */
+    @Name("kiln_pack_weights_phase")
+    static native void packWeightsPhase(@Cast("const float*") long w, int k, int c, int r, int s, int r0, int s0,
+                                        int strideH, int strideW, int taps0, int taps1, @Cast("float*") long packed);
+
+    /** See kiln_scatter_phase: C planes of rows x cols into phase (a, b) of C planes of H x W. */
+    @Name("kiln_scatter_phase")
+    static native void scatterPhase(@Cast("const float*") long src, int c, int rows, int cols, @Cast("float*") long out,
+                                    int h, int w, int a, int b, int strideH, int strideW);
 
     /** See kiln_phase_planes: C planes of H x W, zero-padded, split into the phase planes of a stride. */
     @Name("kiln_phase_planes")
