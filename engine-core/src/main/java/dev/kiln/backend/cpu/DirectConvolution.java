@@ -8,8 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Convolution forward (any stride) and stride-1 backward-data through Kiln's own AVX-512 kernel
- * ({@code src/main/cpp/kiln_direct_conv.h}, bound by {@link NativeKernels}) instead of OpenBLAS.
+ * Convolution forward, backward-data and backward-filter through Kiln's own AVX-512 kernels
+ * ({@code src/main/cpp/kiln_direct_conv.h} and {@code kiln_conv_filter_grad.h}, bound by {@link NativeKernels})
+ * instead of OpenBLAS, for the shapes where they measured faster ({@code suits...}).
  *
  * <p>At stride 1 it computes what {@link ShiftedGemmConvolution} computes (every tap is a shifted view of a
  * zero-padded input, the output lives on a grid as wide as the padded input), but one register tile at a time:
@@ -21,8 +22,9 @@ import java.util.List;
  * 56x56 and 28x28 about twice as fast as OpenBLAS did.
  *
  * <p>Backward-data at stride 1 is the same correlation of dy, padded by R-1-pad, with the weights transposed and
- * their taps flipped ({@code dx = sum W_(R-1-r, S-1-s)^T dy_shifted}). Strided backward-data and backward-filter
- * stay with OpenBLAS ({@link CpuConvolution}). Not thread-safe: {@link CpuConvolution} serializes calls.
+ * their taps flipped ({@code dx = sum W_(R-1-r, S-1-s)^T dy_shifted}); at a larger stride, one such correlation
+ * per phase of dx ({@link #backwardData}). Backward-filter turns every weight into one long dot product over the
+ * images' grids ({@link #backwardFilter}). Not thread-safe: {@link CpuConvolution} serializes calls.
  */
 final class DirectConvolution {
     /** Output channels and grid positions per register tile, as in kiln_direct_conv.h. */
