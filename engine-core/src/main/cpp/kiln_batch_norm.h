@@ -12,16 +12,15 @@
 #ifndef KILN_BATCH_NORM_H
 #define KILN_BATCH_NORM_H
 
-#include <immintrin.h>
+#include "kiln_avx512.h"
 #include <math.h>
 
-/* GCC 12's own avx512fintrin.h trips these (its _mm512_undefined_ps) once inlined here. */
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
-/** Lanes [0, n) of a 16-float vector, n clamped to [0, 16]. */
-static inline __mmask16 kiln_bn_lanes(long n) {
-    return n >= 16 ? (__mmask16) 0xFFFF : n <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << n) - 1);
+/** dy's lanes k at index at, gated by the ReLU output z where there is one. */
+__attribute__((target("avx512f")))
+static inline __m512 kiln_bn_gated(const float *dy, const float *z, long at, __mmask16 k) {
+    __m512 g = _mm512_maskz_loadu_ps(k, dy + at);
+    return z ? kiln_relu_gate(_mm512_maskz_loadu_ps(k, z + at), g) : g;
 }
 
 /** Adds the 16 floats of v, widened to double, into the 8 double lanes of acc. */
@@ -29,19 +28,6 @@ __attribute__((target("avx512f")))
 static inline __m512d kiln_bn_widen_add(__m512d acc, __m512 v) {
     acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
     return _mm512_add_pd(acc, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
-}
-
-/** Java's Math.max(v, 0f): NaN stays NaN, -0 becomes +0. */
-__attribute__((target("avx512f")))
-static inline __m512 kiln_bn_relu(__m512 v) {
-    __m512 r = _mm512_max_ps(v, _mm512_setzero_ps());
-    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
-}
-
-/** dy where z > 0 (NaN is not), else +0: the ReLU's gradient given its output. */
-__attribute__((target("avx512f")))
-static inline __m512 kiln_bn_gate(__m512 z, __m512 dy) {
-    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ), dy);
 }
 
 /**
@@ -62,8 +48,8 @@ static inline void kiln_bn_forward_training(const float *x, const float *residua
         for (int n = 0; n < N; n++) {
             const float *xr = x + ((long) n * C + c) * plane;
             for (long j = 0; j < plane; j += 16) {
-                __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(kiln_bn_lanes(plane - j), xr + j), sh);
-                d = _mm512_maskz_mov_ps(kiln_bn_lanes(plane - j), d);
+                __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(kiln_lanes(plane - j), xr + j), sh);
+                d = _mm512_maskz_mov_ps(kiln_lanes(plane - j), d);
                 s1 = kiln_bn_widen_add(s1, d);
                 s2 = kiln_bn_widen_add(s2, _mm512_mul_ps(d, d));
             }
@@ -81,10 +67,10 @@ static inline void kiln_bn_forward_training(const float *x, const float *residua
         for (int n = 0; n < N; n++) {
             long at = ((long) n * C + c) * plane;
             for (long j = 0; j < plane; j += 16) {
-                __mmask16 k = kiln_bn_lanes(plane - j);
+                __mmask16 k = kiln_lanes(plane - j);
                 __m512 o = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + at + j), sc), bi);
-                if (residual) o = kiln_bn_relu(_mm512_add_ps(o, _mm512_maskz_loadu_ps(k, residual + at + j)));
-                else if (relu) o = kiln_bn_relu(o);
+                if (residual) o = kiln_relu(_mm512_add_ps(o, _mm512_maskz_loadu_ps(k, residual + at + j)));
+                else if (relu) o = kiln_relu(o);
                 _mm512_mask_storeu_ps(y + at + j, k, o);
             }
         }
@@ -113,9 +99,8 @@ static inline void kiln_bn_backward(const float *x, const float *z, const float 
         for (int n = 0; n < N; n++) {
             long at = ((long) n * C + c) * plane;
             for (long j = 0; j < plane; j += 16) {
-                __mmask16 k = kiln_bn_lanes(plane - j);
-                __m512 g = _mm512_maskz_loadu_ps(k, dy + at + j);
-                if (z) g = kiln_bn_gate(_mm512_maskz_loadu_ps(k, z + at + j), g);
+                __mmask16 k = kiln_lanes(plane - j);
+                __m512 g = kiln_bn_gated(dy, z, at + j, k);
                 if (dres) _mm512_mask_storeu_ps(dres + at + j, k, g);
                 s1 = kiln_bn_widen_add(s1, g);
                 if (need_x) {
@@ -135,9 +120,8 @@ static inline void kiln_bn_backward(const float *x, const float *z, const float 
         for (int n = 0; n < N; n++) {
             long at = ((long) n * C + c) * plane;
             for (long j = 0; j < plane; j += 16) {
-                __mmask16 k = kiln_bn_lanes(plane - j);
-                __m512 g = _mm512_maskz_loadu_ps(k, dy + at + j);
-                if (z) g = kiln_bn_gate(_mm512_maskz_loadu_ps(k, z + at + j), g);
+                __mmask16 k = kiln_lanes(plane - j);
+                __m512 g = kiln_bn_gated(dy, z, at + j, k);
                 __m512 o = _mm512_mul_ps(kv, g);
                 if (training) {
                     __m512 xc = _mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + at + j), muv);

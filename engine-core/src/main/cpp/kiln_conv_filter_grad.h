@@ -17,12 +17,9 @@
 #ifndef KILN_CONV_FILTER_GRAD_H
 #define KILN_CONV_FILTER_GRAD_H
 
-#include <immintrin.h>
+#include "kiln_avx512.h"
 #include <string.h>
 
-/* GCC 12's own avx512fintrin.h trips these (its _mm512_undefined_ps) once inlined here. */
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #define KILN_FGRAD_BLOCK 2048   /* positions per block: 4 rows of dy take 32 KiB */
 

@@ -25,12 +25,9 @@
 #ifndef KILN_DIRECT_CONV_H
 #define KILN_DIRECT_CONV_H
 
-#include <immintrin.h>
+#include "kiln_avx512.h"
 #include <string.h>
 
-/* GCC 12's own avx512fintrin.h trips these (its _mm512_undefined_ps) once inlined here. */
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #define KILN_KB 8          /* output channels per register tile */
 #define KILN_PT 48         /* grid positions per register tile: three 16-float vectors */
@@ -132,19 +129,12 @@ static inline void kiln_phase_planes(const float *x, int C, int H, int W, int pa
     }
 }
 
-/** Java's Math.max(v, 0f): NaN stays NaN, -0 becomes +0. */
-__attribute__((target("avx512f")))
-static inline __m512 kiln_relu(__m512 v) {
-    __m512 r = _mm512_max_ps(v, _mm512_setzero_ps());
-    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
-}
-
 /** Stores len (at most 48) values of one output run, each through the epilogue. Null pointers skip a step. */
 __attribute__((target("avx512f")))
 static inline void kiln_store_run(const float *values, int len, float *out, const float *bias,
                                   const float *scale, const float *shift, const float *residual, int relu, int k) {
     for (int j = 0; j < len; j += 16) {
-        __mmask16 m = (__mmask16) (len - j >= 16 ? 0xFFFF : (1u << (len - j)) - 1);
+        __mmask16 m = kiln_lanes(len - j);
         __m512 v = _mm512_loadu_ps(values + j);
         if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[k]));
         if (scale) {

@@ -14,20 +14,12 @@
 #ifndef KILN_SKINNY_GEMM_H
 #define KILN_SKINNY_GEMM_H
 
-#include <immintrin.h>
+#include "kiln_avx512.h"
 #include <stdint.h>
 
-/* GCC 12's own avx512fintrin.h trips these (its _mm512_undefined_ps) once inlined here. */
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #define KILN_SKINNY_KC 4096   /* forward: floats of K per cache block */
 #define KILN_SKINNY_NC 2016   /* weight grad: floats of K per cache block (a multiple of the 48-column tile) */
-
-/** Lanes [0, n) of a 16-float vector, n clamped to [0, 16]. */
-static inline __mmask16 kiln_lanes(long n) {
-    return n >= 16 ? (__mmask16) 0xFFFF : n <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << n) - 1);
-}
 
 /** Forward tile: MB rows of a times NB rows of b over k in [k0, k1), into c (added when accumulate). */
 template <int MB, int NB>
