@@ -31,8 +31,8 @@ static inline void kiln_zero(float *p, long n) {
 /** KT rows of dW by IT columns over positions [g0, g1), a multiple of 16 apart; added to dw when accumulate. */
 template <int KT, int IT>
 __attribute__((target("avx512f")))
-static inline void kiln_fgrad_tile(const float *dy, long ldy, const float *x, const int *offsets, long g0, long g1,
-                                   float *dw, int ldw, int accumulate) {
+static inline void kiln_fgrad_tile(const float *dy, long ldy, const float *x, const int *offsets, const int *columns,
+                                   long g0, long g1, float *dw, int ldw, int accumulate) {
     __m512 acc[KT][IT];
     for (int a = 0; a < KT; a++) {
         for (int b = 0; b < IT; b++) acc[a][b] = _mm512_setzero_ps();
@@ -48,7 +48,8 @@ static inline void kiln_fgrad_tile(const float *dy, long ldy, const float *x, co
     for (int a = 0; a < KT; a++) {
         for (int b = 0; b < IT; b++) {
             float s = _mm512_reduce_add_ps(acc[a][b]);
-            dw[a * ldw + b] = accumulate ? dw[a * ldw + b] + s : s;
+            float *d = dw + a * ldw + columns[b];
+            *d = accumulate ? *d + s : s;
         }
     }
 }
@@ -57,25 +58,26 @@ static inline void kiln_fgrad_tile(const float *dy, long ldy, const float *x, co
 template <int KT>
 __attribute__((target("avx512f")))
 static inline void kiln_fgrad_columns(int it, const float *dy, long ldy, const float *x, const int *offsets,
-                                      long g0, long g1, float *dw, int ldw, int accumulate) {
+                                      const int *columns, long g0, long g1, float *dw, int ldw, int accumulate) {
     switch (it) {
-        case 6: kiln_fgrad_tile<KT, 6>(dy, ldy, x, offsets, g0, g1, dw, ldw, accumulate); break;
-        case 5: kiln_fgrad_tile<KT, 5>(dy, ldy, x, offsets, g0, g1, dw, ldw, accumulate); break;
-        case 4: kiln_fgrad_tile<KT, 4>(dy, ldy, x, offsets, g0, g1, dw, ldw, accumulate); break;
-        case 3: kiln_fgrad_tile<KT, 3>(dy, ldy, x, offsets, g0, g1, dw, ldw, accumulate); break;
-        case 2: kiln_fgrad_tile<KT, 2>(dy, ldy, x, offsets, g0, g1, dw, ldw, accumulate); break;
-        default: kiln_fgrad_tile<KT, 1>(dy, ldy, x, offsets, g0, g1, dw, ldw, accumulate); break;
+        case 6: kiln_fgrad_tile<KT, 6>(dy, ldy, x, offsets, columns, g0, g1, dw, ldw, accumulate); break;
+        case 5: kiln_fgrad_tile<KT, 5>(dy, ldy, x, offsets, columns, g0, g1, dw, ldw, accumulate); break;
+        case 4: kiln_fgrad_tile<KT, 4>(dy, ldy, x, offsets, columns, g0, g1, dw, ldw, accumulate); break;
+        case 3: kiln_fgrad_tile<KT, 3>(dy, ldy, x, offsets, columns, g0, g1, dw, ldw, accumulate); break;
+        case 2: kiln_fgrad_tile<KT, 2>(dy, ldy, x, offsets, columns, g0, g1, dw, ldw, accumulate); break;
+        default: kiln_fgrad_tile<KT, 1>(dy, ldy, x, offsets, columns, g0, g1, dw, ldw, accumulate); break;
     }
 }
 
 /**
- * Rows [k0, k1) of dw (K rows of T = C * R * S): dw[k][i] = sum over g in [0, L) of dy[k * L + g] *
- * x[offsets[i] + g], added to dw when accumulate (a later group of images), else overwriting it. L is a multiple
- * of 16; x must be readable (and finite) up to max(offsets) + L.
+ * Rows [k0, k1) of dw (K rows of T = C * R * S): dw[k][columns[i]] = sum over g in [0, L) of dy[k * L + g] *
+ * x[offsets[i] + g], added to dw when accumulate (a later group of images), else overwriting it. The caller orders
+ * the rows i so that neighbours read the same plane (columns maps them back). L is a multiple of 16; x must be
+ * readable (and finite) up to max(offsets) + L.
  */
 __attribute__((target("avx512f")))
-static inline void kiln_conv_filter_grad(const float *dy, long L, const float *x, const int *offsets, int T, int k0,
-                                         int k1, float *dw, int accumulate_all) {
+static inline void kiln_conv_filter_grad(const float *dy, long L, const float *x, const int *offsets,
+                                         const int *columns, int T, int k0, int k1, float *dw, int accumulate_all) {
     for (long g0 = 0; g0 < L; g0 += KILN_FGRAD_BLOCK) {
         long g1 = g0 + KILN_FGRAD_BLOCK < L ? g0 + KILN_FGRAD_BLOCK : L;
         int accumulate = accumulate_all || g0 > 0;
@@ -83,12 +85,12 @@ static inline void kiln_conv_filter_grad(const float *dy, long L, const float *x
             const float *dyk = dy + (long) k * L;
             for (int i = 0; i < T; i += 6) {
                 int it = T - i < 6 ? T - i : 6;
-                float *d = dw + (long) k * T + i;
+                float *d = dw + (long) k * T;
                 switch (k1 - k < 4 ? k1 - k : 4) {
-                    case 4: kiln_fgrad_columns<4>(it, dyk, L, x, offsets + i, g0, g1, d, T, accumulate); break;
-                    case 3: kiln_fgrad_columns<3>(it, dyk, L, x, offsets + i, g0, g1, d, T, accumulate); break;
-                    case 2: kiln_fgrad_columns<2>(it, dyk, L, x, offsets + i, g0, g1, d, T, accumulate); break;
-                    default: kiln_fgrad_columns<1>(it, dyk, L, x, offsets + i, g0, g1, d, T, accumulate); break;
+                    case 4: kiln_fgrad_columns<4>(it, dyk, L, x, offsets + i, columns + i, g0, g1, d, T, accumulate); break;
+                    case 3: kiln_fgrad_columns<3>(it, dyk, L, x, offsets + i, columns + i, g0, g1, d, T, accumulate); break;
+                    case 2: kiln_fgrad_columns<2>(it, dyk, L, x, offsets + i, columns + i, g0, g1, d, T, accumulate); break;
+                    default: kiln_fgrad_columns<1>(it, dyk, L, x, offsets + i, columns + i, g0, g1, d, T, accumulate); break;
                 }
             }
         }

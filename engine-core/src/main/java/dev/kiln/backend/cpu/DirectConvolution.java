@@ -247,12 +247,11 @@ final class DirectConvolution {
             NativeKernels.zero(gridAt + Float.BYTES * (row * length + images), length - images);
         }
         NativeKernels.zero(xAt + Float.BYTES * xFloats, xTail);
-        int[] rowOffsets = reads.stackedOffsets(g);
-        long offsetsAt = offsets(rowOffsets);
+        int taps = c * r * s, tiles = (k + 3) / 4, accumulate = n0 > 0 ? 1 : 0;
+        long offsetsAt = offsets(reads.stackedRows(g)), columnsAt = offsetsAt + (long) Integer.BYTES * taps;
         long dwAt = CpuStorage.address(dw);
-        int taps = rowOffsets.length, tiles = (k + 3) / 4, accumulate = n0 > 0 ? 1 : 0;
         ParallelLoops.forRange(tiles, length * taps, (t0, t1) -> NativeKernels.convFilterGrad(gridAt, length, xAt,
-                offsetsAt, taps, 4 * t0, Math.min(k, 4 * t1), dwAt, accumulate));
+                offsetsAt, columnsAt, taps, 4 * t0, Math.min(k, 4 * t1), dwAt, accumulate));
     }
 
     /**
@@ -338,22 +337,32 @@ final class DirectConvolution {
         }
 
         /**
-         * Where row (c, r, s) of the weights reads in the planes of n images ordered (phase, channel, image),
-         * relative to the position on the images' grids laid end to end.
+         * The rows of the weight gradient for n images: first, where each row (c, r, s) reads in their planes,
+         * ordered (phase, channel, image), relative to the position on the images' grids laid end to end; then the
+         * column of dW that each row is. Rows go channel by channel and, within a channel, phase by phase, so that
+         * a register tile's neighbouring taps read the same plane (at stride 2 the stem's 7x7 taps alternate
+         * between planes along a row otherwise).
          */
-        int[] stackedOffsets(int n) {
-            int[] at = new int[channels * r * s];
+        int[] stackedRows(int n) {
+            int taps = channels * r * s;
+            int[] rows = new int[2 * taps];
             long images = (long) n * rows() * cols();
-            for (int c = 0, i = 0; c < channels; c++) {
-                for (int dr = 0; dr < r; dr++) {
-                    for (int ds = 0; ds < s; ds++, i++) {
-                        long phase = (long) (dr % strideH) * phasesW() + ds % strideW;
-                        at[i] = Math.toIntExact((phase * channels + c) * images + (long) (dr / strideH) * cols()
-                                + ds / strideW);
+            int i = 0;
+            for (int c = 0; c < channels; c++) {
+                for (int a = 0; a < phasesH(); a++) {
+                    for (int b = 0; b < phasesW(); b++) {
+                        long phase = (long) a * phasesW() + b;
+                        for (int dr = a; dr < r; dr += strideH) {
+                            for (int ds = b; ds < s; ds += strideW, i++) {
+                                rows[i] = Math.toIntExact((phase * channels + c) * images
+                                        + (long) (dr / strideH) * cols() + ds / strideW);
+                                rows[taps + i] = (c * r + dr) * s + ds;
+                            }
+                        }
                     }
                 }
             }
-            return at;
+            return rows;
         }
     }
 

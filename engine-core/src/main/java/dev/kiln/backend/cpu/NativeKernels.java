@@ -90,8 +90,8 @@ final class NativeKernels {
     /** See kiln_conv_filter_grad: rows [k0, k1) of dW (+)= dy (K, L) correlated with x at the offsets. */
     @Name("kiln_conv_filter_grad")
     static native void convFilterGrad(@Cast("const float*") long dy, long l, @Cast("const float*") long x,
-                                      @Cast("const int*") long offsets, int t, int k0, int k1,
-                                      @Cast("float*") long dw, int accumulate);
+                                      @Cast("const int*") long offsets, @Cast("const int*") long columns, int t,
+                                      int k0, int k1, @Cast("float*") long dw, int accumulate);
 
     /** See kiln_bn_forward_training: channels [c0, c1), writing their means and biased variances. */
     @Name("kiln_bn_forward_training")
