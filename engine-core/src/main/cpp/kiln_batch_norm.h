@@ -79,8 +79,8 @@ static inline void kiln_bn_forward_training(const float *x, const float *residua
 
 /**
  * Gradients of channels [c0, c1), given each channel's mean and inverse standard deviation. z (nullable) is the
- * fused ReLU's output: dy is gated by it first, and the gated dy is written to dres (nullable) as the residual's
- * gradient. Writes sum(g) to dbeta[c] and sum(g * (x - mean)) * inv_std to dgamma[c] (each nullable). With dx,
+ * fused ReLU's output: dy is gated by it first, and the gated dy is written to dres (nullable; only with z) as the
+ * residual's gradient. Writes sum(g) to dbeta[c] and sum(g * (x - mean)) * inv_std to dgamma[c] (each nullable). With dx,
  * training mode writes dx = k * g + a * (x - mean) + b, inference mode dx = k * g, where k = gamma * inv_std and
  * a, b fold in the batch means' gradients.
  */
@@ -101,7 +101,7 @@ static inline void kiln_bn_backward(const float *x, const float *z, const float 
             for (long j = 0; j < plane; j += 16) {
                 __mmask16 k = kiln_lanes(plane - j);
                 __m512 g = kiln_bn_gated(dy, z, at + j, k);
-                if (dres) _mm512_mask_storeu_ps(dres + at + j, k, g);
+                if (z && dres) _mm512_mask_storeu_ps(dres + at + j, k, g);
                 s1 = kiln_bn_widen_add(s1, g);
                 if (need_x) {
                     __m512 xc = _mm512_maskz_mov_ps(k, _mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + at + j), muv));

@@ -12,7 +12,10 @@
  * and the garbage positions, where dy is 0, add nothing. The register tile is 4 rows of dW by 6 of its
  * columns, 24 zmm accumulators of 16 positions each: per 16 positions, 4 loads of dy and 6 of x for 24 FMAs.
  * Positions are summed in blocks that keep dy's rows in L1; each block's lanes are added up once, in float, and
- * blocks are added in order, so the result does not depend on the thread count.
+ * blocks are added in order, so the result does not depend on the thread count (the caller's image groups do not
+ * either). One deviation from a plain sum: at garbage positions dy is 0 but x holds real neighbouring pixels, so
+ * an infinite input pixel makes 0 * inf = NaN there and turns weights NaN that a reference leaves infinite or
+ * finite. Training on such an input is lost either way.
  */
 #ifndef KILN_CONV_FILTER_GRAD_H
 #define KILN_CONV_FILTER_GRAD_H

@@ -129,19 +129,21 @@ static inline void kiln_phase_planes(const float *x, int C, int H, int W, int pa
     }
 }
 
-/** Stores len (at most 48) values of one output run, each through the epilogue. Null pointers skip a step. */
+/**
+ * Stores len (at most 48) values of one output run, each through the epilogue: + bias[k] (when bias is not
+ * null), * scale[k] + shift[k] (when scale is not null), + residual and ReLU (when residual is not null), else
+ * ReLU when relu is set.
+ */
 __attribute__((target("avx512f")))
 static inline void kiln_store_run(const float *values, int len, float *out, const float *bias,
                                   const float *scale, const float *shift, const float *residual, int relu, int k) {
     for (int j = 0; j < len; j += 16) {
         __mmask16 m = kiln_lanes(len - j);
-        __m512 v = _mm512_loadu_ps(values + j);
+        __m512 v = _mm512_maskz_loadu_ps(m, values + j);
         if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[k]));
-        if (scale) {
-            v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_set1_ps(scale[k])), _mm512_set1_ps(shift[k]));
-            if (residual) v = kiln_relu(_mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + j)));
-            else if (relu) v = kiln_relu(v);
-        }
+        if (scale) v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_set1_ps(scale[k])), _mm512_set1_ps(shift[k]));
+        if (residual) v = kiln_relu(_mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + j)));
+        else if (relu) v = kiln_relu(v);
         _mm512_mask_storeu_ps(out + j, m, v);
     }
 }
