@@ -49,6 +49,8 @@ final class DirectConvolution {
     private static final long GROUP_FLOATS = 1 << 20;
     /** The fewest images per backward-filter group (unless the test constructor asks for one). */
     private static final int MIN_GROUP = 2;
+    /** Room for moving a workspace's start to a 64-byte boundary. */
+    private static final int ALIGN_FLOATS = 16;
 
     private final Workspace packed = new Workspace();
     private final Workspace planes = new Workspace();
@@ -234,8 +236,10 @@ final class DirectConvolution {
         // The last rows' reads run past the planes by dy's padding to 16 plus the largest tap offset in a plane.
         long xTail = (length - images) + (long) (r / reads.strideH + 1) * reads.cols() + s + 16;
         // One workspace holds both: x's planes, then dy's grid.
-        planes.ensure(xFloats + xTail + k * length);
-        long xAt = planes.pointer().address(), gridAt = xAt + Float.BYTES * (xFloats + xTail);
+        // x's planes, then dy's grid, each starting on a cache line: the kernel's dy loads are then aligned.
+        long gridStart = (xFloats + xTail + 15) / 16 * 16;
+        planes.ensure(gridStart + k * length + ALIGN_FLOATS);
+        long xAt = aligned(planes), gridAt = xAt + Float.BYTES * gridStart;
         long inImage = (long) c * x.dim(2) * x.dim(3), dyImage = (long) k * reads.p * reads.q;
         long xIn = CpuStorage.address(x) + Float.BYTES * n0 * inImage;
         long dyIn = CpuStorage.address(dy) + Float.BYTES * n0 * dyImage;
@@ -387,8 +391,8 @@ final class DirectConvolution {
         long planesAt = 0;
         if (!inPlace) {
             int slots = splits == 1 ? Math.min(n, threads) : n;
-            planes.ensure(slots * slotFloats(reads) + reads.slack());
-            planesAt = planes.pointer().address();
+            planes.ensure(slots * slotFloats(reads) + reads.slack() + ALIGN_FLOATS);
+            planesAt = aligned(planes);
         }
         int[] rowOffsets = reads.offsets();
         long offsetsAt = offsets(rowOffsets);
@@ -423,10 +427,16 @@ final class DirectConvolution {
 
     /**
      * Floats between two images' planes: their size plus the slack that the garbage lanes of one image may read,
-     * so that no thread reads a slot that another is writing.
+     * so that no thread reads a slot that another is writing; rounded to whole cache lines.
      */
     private static long slotFloats(Reads reads) {
-        return reads.imageFloats() + reads.slack();
+        return (reads.imageFloats() + reads.slack() + 15) / 16 * 16;
+    }
+
+    /** The workspace's first address on a 64-byte boundary (malloc gives 16), for aligned vector loads. */
+    private static long aligned(Workspace w) {
+        long at = w.pointer().address();
+        return (at + 63) & ~63L;
     }
 
     /** The offsets in native memory, grown as needed. */
