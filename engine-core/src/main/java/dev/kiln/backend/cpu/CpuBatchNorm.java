@@ -124,7 +124,7 @@ final class CpuBatchNorm {
         });
     }
 
-    /** Saves channel c's batch mean and inverse std (each nullable) and updates the running statistics (too). */
+    /** Saves channel c's batch mean and inverse std, and updates the running statistics (each vector nullable). */
     static void keepStatistics(int c, double mean, double var, double invStd, int m, double momentum, Vec saveMean,
                                Vec saveInvStd, Vec runningMean, Vec runningVar) {
         if (saveMean != null) saveMean.put(c, mean);

@@ -45,8 +45,8 @@ final class CpuConvolution {
     private final boolean useShifted;
 
     /**
-     * @param useDirect  whether stride-1 convolutions on large enough images run Kiln's own kernel
-     *                   ({@link DirectConvolution}) where it loaded
+     * @param useDirect  whether convolutions run Kiln's own kernels ({@link DirectConvolution}) where they loaded
+     *                   and suit the shape
      * @param useShifted whether the other stride-1 kernels on large images skip im2col ({@link ShiftedGemmConvolution})
      */
     CpuConvolution(boolean useDirect, boolean useShifted) {
@@ -76,6 +76,12 @@ final class CpuConvolution {
     private boolean directSuitsBackwardData(Tensor dx, Tensor w, Conv2dSpec spec) {
         return useDirect && DirectConvolution.suitsBackwardData(dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3),
                 w.dim(0), w.dim(2), w.dim(3), spec);
+    }
+
+    /** x (N, C, H, W), dw (K, C, R, S). */
+    private boolean directSuitsBackwardFilter(Tensor x, Tensor dw, Conv2dSpec spec) {
+        return useDirect && DirectConvolution.suitsBackwardFilter(x.dim(0), x.dim(1), x.dim(2), x.dim(3),
+                dw.dim(0), dw.dim(2), dw.dim(3), spec);
     }
 
     /** x (N, C, H, W), w (K, C, R, S). */
@@ -178,13 +184,12 @@ final class CpuConvolution {
 
     /** x (N, C, H, W), dy (N, K, P, Q), dw (K, C, R, S), overwritten. */
     synchronized void backwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
-        if (useDirect && DirectConvolution.suitsBackwardFilter(x.dim(0), x.dim(1), x.dim(2), x.dim(3), dw.dim(0),
-                dw.dim(2), dw.dim(3), spec)) {
+        if (directSuitsBackwardFilter(x, dw, spec)) {
             direct.backwardFilter(x, dy, dw, spec);
             return;
         }
-        // Always im2col: one GEMM per image group with inner dimension cols, where the shifted form would run R*S
-        // GEMMs with a tiny (K, C) output each; those measured no faster, and slowed down most under load.
+        // Otherwise im2col, never the shifted form: one GEMM per image group with inner dimension cols, where the
+        // shifted form would run R*S GEMMs with a tiny (K, C) output each, which measured no faster.
         Plan pl = new Plan(x, dw, dy, spec);
         FloatPointer xp = CpuStorage.pointer(x), dyp = CpuStorage.pointer(dy), dwp = CpuStorage.pointer(dw);
         long xOff = x.offset(), dyOff = dy.offset(), dwOff = dw.offset();

@@ -235,8 +235,7 @@ final class DirectConvolution {
         long xFloats = reads.planeCount() * images;
         // The last rows' reads run past the planes by dy's padding to 16 plus the largest tap offset in a plane.
         long xTail = (length - images) + (long) (r / reads.strideH + 1) * reads.cols() + s + 16;
-        // One workspace holds both: x's planes, then dy's grid.
-        // x's planes, then dy's grid, each starting on a cache line: the kernel's dy loads are then aligned.
+        // One workspace holds x's planes, then dy's grid, each starting on a cache line (so dy's loads are aligned).
         long gridStart = (xFloats + xTail + 15) / 16 * 16;
         planes.ensure(gridStart + k * length + ALIGN_FLOATS);
         long xAt = aligned(planes), gridAt = xAt + Float.BYTES * gridStart;

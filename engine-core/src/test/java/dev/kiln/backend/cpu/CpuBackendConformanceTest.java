@@ -225,22 +225,21 @@ class CpuBackendConformanceTest {
     void skinnyGemmsMatchReference() {
         assumeTrue(NativeKernels.AVAILABLE, "Kiln's native kernels are not loaded here");
         // m, n, k of the forward (c = a b^T, m the batch): tails in every dimension, K over two cache blocks.
-        for (int[] s : new int[][]{{5, 301, 9000}, {16, 1000, 2048}, {1, 7, 200_000}}) {
-            int m = s[0], n = s[1], k = s[2];
-            assertTrue(SkinnyGemm.suits(false, true, 1, 0, m, n, k), Arrays.toString(s));
-            Pair a = random(m, k), b = random(n, k), c = output(m, n);
-            cpu.gemm(false, true, 1.0, a.cpu, b.cpu, 0.0, c.cpu);
-            ref.gemm(false, true, 1.0, a.ref, b.ref, 0.0, c.ref);
-            check("skinny forward " + Arrays.toString(s), c, CONV_TOL);
-        }
+        checkSkinnyGemms(false, new int[][]{{5, 301, 9000}, {16, 1000, 2048}, {1, 7, 200_000}});
         // m, n, k of the weight gradient (c = a^T b, k the batch): rows not a multiple of 6, columns of 64.
-        for (int[] s : new int[][]{{301, 3500, 7}, {1024, 2048, 16}, {5, 300_001, 1}}) {
+        checkSkinnyGemms(true, new int[][]{{301, 3500, 7}, {1024, 2048, 16}, {5, 300_001, 1}});
+    }
+
+    /** c (m, n) = a b^T (a (m, k), b (n, k)), or with transA, a^T b (a (k, m), b (k, n)), through SkinnyGemm. */
+    private void checkSkinnyGemms(boolean transA, int[][] shapes) {
+        for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
-            assertTrue(SkinnyGemm.suits(true, false, 1, 0, m, n, k), Arrays.toString(s));
-            Pair a = random(k, m), b = random(k, n), c = output(m, n);
-            cpu.gemm(true, false, 1.0, a.cpu, b.cpu, 0.0, c.cpu);
-            ref.gemm(true, false, 1.0, a.ref, b.ref, 0.0, c.ref);
-            check("skinny weight gradient " + Arrays.toString(s), c, CONV_TOL);
+            assertTrue(SkinnyGemm.suits(transA, !transA, 1, 0, m, n, k), Arrays.toString(s));
+            Pair a = transA ? random(k, m) : random(m, k), b = transA ? random(k, n) : random(n, k);
+            Pair c = output(m, n);
+            cpu.gemm(transA, !transA, 1.0, a.cpu, b.cpu, 0.0, c.cpu);
+            ref.gemm(transA, !transA, 1.0, a.ref, b.ref, 0.0, c.ref);
+            check((transA ? "skinny weight gradient " : "skinny forward ") + Arrays.toString(s), c, CONV_TOL);
         }
     }
 
