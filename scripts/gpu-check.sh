@@ -68,8 +68,10 @@ jvm=(-Xmx8g -Xss8m --enable-native-access=ALL-UNNAMED
      -Djava.library.path="${LD_LIBRARY_PATH:-}"
      -Dkiln.cuda.debugSync="${KILN_DEBUG_SYNC:-true}")
 start=$(date +%s)
+# The host-emulation tests (CPU only) ran in CI already; here only what needs the GPU.
 timeout "${KILN_TEST_TIMEOUT:-240}" "$java_bin" "${jvm[@]}" -cp "$cp" org.junit.platform.console.ConsoleLauncher \
-    execute --disable-banner --disable-ansi-colors --details=tree --select-package=dev.kiln.cuda --reports-dir="$reports" >&2
+    execute --disable-banner --disable-ansi-colors --details=tree --select-package=dev.kiln.cuda \
+    --exclude-classname='dev[.]kiln[.]cuda[.](Emulated|HostKernels).*' --reports-dir="$reports" >&2
 rc=$?
 # engine-core's oracle-parity and whole-step suites, unchanged, on the CUDA backend.
 parity_reports="$bundle/reports-parity"

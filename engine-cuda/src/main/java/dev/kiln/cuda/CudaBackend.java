@@ -10,6 +10,8 @@ import dev.kiln.tensor.Tensor;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
+import java.util.function.Function;
+
 import static dev.kiln.cuda.CudaTensors.address;
 import static dev.kiln.cuda.CudaTensors.addressOrNull;
 import static dev.kiln.cuda.CudaTensors.requireContiguous;
@@ -28,26 +30,34 @@ import static dev.kiln.cuda.CudaTensors.requireF32;
  */
 public final class CudaBackend implements Backend, AutoCloseable {
     private final CudaConfig config;
-    private final CudaDevice device;
+    private final DeviceRuntime device;
     private final CachingDeviceAllocator memory;
-    private final CudaModules modules;
+    private final KernelLauncher launcher;
     private final CudaKernels kernels;
-    private final CudnnConvolution convolution;
-    private final CudnnBatchNorm batchNorm;
-    private final CudnnPointwise pointwise;
-    private final CublasGemm gemm;
+    private final VendorLibraries libraries;
 
     /** Opens the GPU named by {@code config}. Needs the CUDA libraries; see {@link CudaBackendProvider}. */
     public CudaBackend(CudaConfig config) {
+        this(config, new CudaDevice(config));
+    }
+
+    private CudaBackend(CudaConfig config, CudaDevice gpu) {
+        this(config, gpu, new CudaModules(gpu, config.synchronizeKernels()),
+                memory -> new CudnnAndCublas(gpu, memory, config));
+    }
+
+    /**
+     * The backend's own code over the given device, kernel launcher and library calls. On a GPU they are the
+     * CUDA driver, NVRTC-compiled modules and cuDNN with cuBLAS; tests without a GPU pass host emulations.
+     */
+    CudaBackend(CudaConfig config, DeviceRuntime device, KernelLauncher launcher,
+                Function<CachingDeviceAllocator, VendorLibraries> libraries) {
         this.config = config;
-        this.device = new CudaDevice(config);
+        this.device = device;
         this.memory = new CachingDeviceAllocator(device);
-        this.modules = new CudaModules(device, config.synchronizeKernels());
-        this.kernels = new CudaKernels(modules);
-        this.convolution = new CudnnConvolution(device, memory, config);
-        this.batchNorm = new CudnnBatchNorm(device, memory);
-        this.pointwise = new CudnnPointwise(device);
-        this.gemm = new CublasGemm(device);
+        this.launcher = launcher;
+        this.kernels = new CudaKernels(launcher);
+        this.libraries = libraries.apply(memory);
     }
 
     @Override
@@ -81,7 +91,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     /** Number of convolution algorithm choices made so far (one per shape and pass). */
     public int convolutionAlgorithmsChosen() {
-        return convolution.algorithms().size();
+        return libraries.convolutionAlgorithmsChosen();
     }
 
     /** Gives cached device memory back to the driver, for other processes or a larger batch. */
@@ -260,7 +270,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public void reluForward(Tensor x, Tensor y) {
-        pointwise.relu(x, y);
+        libraries.relu(x, y);
     }
 
     @Override
@@ -303,7 +313,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             else scale(c, beta, c);
             return;
         }
-        gemm.gemm(transA, transB, alpha, a, b, beta, c);
+        libraries.gemm(transA, transB, alpha, a, b, beta, c);
     }
 
     @Override
@@ -330,7 +340,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (x.numel() == 0) {
             fill(y, 0); // no input channels: nothing to sum, as on the CPU
         } else {
-            convolution.forward(x, w, y, spec);
+            libraries.convolutionForward(x, w, y, spec);
         }
         if (bias != null) addChannelBias(y, bias);
     }
@@ -342,7 +352,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             fill(dx, 0); // no filters: the input contributed to nothing
             return;
         }
-        convolution.backwardData(dy, w, dx, spec);
+        libraries.convolutionBackwardData(dy, w, dx, spec);
     }
 
     @Override
@@ -351,7 +361,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             fill(dw, 0); // an empty batch contributes nothing, as on the CPU
             return;
         }
-        convolution.backwardFilter(x, dy, dw, spec);
+        libraries.convolutionBackwardFilter(x, dy, dw, spec);
     }
 
     // ------------------------------------------------------------------ batch normalization
@@ -360,14 +370,14 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean,
                                          Tensor runningVar, double momentum, double eps, Tensor saveMean,
                                          Tensor saveInvStd) {
-        batchNorm.forwardTraining(x, gamma, beta, y, runningMean, runningVar, momentum, eps, saveMean, saveInvStd);
+        libraries.batchNormForwardTraining(x, gamma, beta, y, runningMean, runningVar, momentum, eps, saveMean, saveInvStd);
     }
 
     @Override
     public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps,
                                           Tensor y) {
         if (x.numel() == 0) return; // an empty batch: nothing to write, and cuDNN rejects a zero dimension
-        batchNorm.forwardInference(x, gamma, beta, mean, var, eps, y);
+        libraries.batchNormForwardInference(x, gamma, beta, mean, var, eps, y);
     }
 
     @Override
@@ -378,7 +388,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             if (dbeta != null) fill(dbeta, 0);
             return;
         }
-        batchNorm.backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        libraries.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
     @Override
@@ -428,13 +438,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public void softmax(Tensor x, Tensor y) {
         if (y.numel() == 0) return;
-        pointwise.softmax(x, y);
+        libraries.softmax(x, y);
     }
 
     @Override
     public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
         if (dx.numel() == 0) return;
-        pointwise.softmaxBackward(y, dy, dx);
+        libraries.softmaxBackward(y, dy, dx);
     }
 
     @Override
@@ -506,7 +516,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public void close() {
         synchronize();
-        modules.close();
+        launcher.close();
         memory.close();
         device.close();
     }

@@ -15,7 +15,7 @@ import org.bytedeco.javacpp.SizeTPointer;
  * <p>The runtime API binds a thread to device 0 implicitly, but the driver API (kernel launches) needs a current
  * context; {@link #bind()} makes this device's primary context current on the calling thread, once per thread.
  */
-final class CudaDevice implements RawDeviceMemory, AutoCloseable {
+final class CudaDevice implements DeviceRuntime {
     private final int index;
     private final int computeMajor;
     private final int computeMinor;
@@ -68,7 +68,8 @@ final class CudaDevice implements RawDeviceMemory, AutoCloseable {
         return computeMajor * 10 + computeMinor;
     }
 
-    String name() {
+    @Override
+    public String name() {
         return name;
     }
 
@@ -109,32 +110,37 @@ final class CudaDevice implements RawDeviceMemory, AutoCloseable {
 
     // ------------------------------------------------------------------ copies (synchronous for the host)
 
-    void copyToDevice(long deviceAddress, Pointer host, long bytes, String context) {
+    @Override
+    public void copyToDevice(long deviceAddress, Pointer host, long bytes, String context) {
         bind();
         CudaStatus.check("cudaMemcpy",
                 cudart.cudaMemcpy(DevicePointers.at(deviceAddress), host, bytes, cudart.cudaMemcpyHostToDevice), context);
     }
 
-    void copyToHost(Pointer host, long deviceAddress, long bytes, String context) {
+    @Override
+    public void copyToHost(Pointer host, long deviceAddress, long bytes, String context) {
         bind();
         CudaStatus.check("cudaMemcpy",
                 cudart.cudaMemcpy(host, DevicePointers.at(deviceAddress), bytes, cudart.cudaMemcpyDeviceToHost), context);
     }
 
     /** Queues a device-to-device copy on the default stream. */
-    void copyOnDevice(long dst, long src, long bytes, String context) {
+    @Override
+    public void copyOnDevice(long dst, long src, long bytes, String context) {
         bind();
         CudaStatus.check("cudaMemcpyAsync", cudart.cudaMemcpyAsync(DevicePointers.at(dst), DevicePointers.at(src),
                 bytes, cudart.cudaMemcpyDeviceToDevice), context);
     }
 
     /** Queues a byte fill on the default stream. */
-    void memset(long dst, int value, long bytes, String context) {
+    @Override
+    public void memset(long dst, int value, long bytes, String context) {
         bind();
         CudaStatus.check("cudaMemsetAsync", cudart.cudaMemsetAsync(DevicePointers.at(dst), value, bytes), context);
     }
 
-    void synchronize(String context) {
+    @Override
+    public void synchronize(String context) {
         bind();
         CudaStatus.check("cudaDeviceSynchronize", cudart.cudaDeviceSynchronize(), context);
     }

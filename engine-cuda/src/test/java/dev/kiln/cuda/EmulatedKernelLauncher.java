@@ -1,0 +1,12 @@
+package dev.kiln.cuda;
+
+/** Launches kernels on the host emulation ({@link HostKernels}), with the same arguments a GPU would get. */
+final class EmulatedKernelLauncher implements KernelLauncher {
+
+    @Override
+    public void launch(String file, String kernel, int gridX, int blockX, KernelArgs args) {
+        if (gridX <= 0) return;  // as CudaModules: nothing to do
+        String error = HostKernels.launch(kernel, gridX, blockX, args.pointers());
+        if (error != null) throw new IllegalStateException(error + " (from " + file + ")");
+    }
+}

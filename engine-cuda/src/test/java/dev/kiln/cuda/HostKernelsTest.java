@@ -1,0 +1,100 @@
+package dev.kiln.cuda;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The host emulation of CUDA kernels, tested on its own: it knows every kernel of {@code src/main/cuda}, its
+ * barriers and warp shuffles give a GPU's results, and it refuses what would hang or misbehave on a GPU.
+ */
+class HostKernelsTest {
+    private static final String SELF_TEST = "selftest_";
+
+    @BeforeEach
+    void requireEmulation() {
+        assumeTrue(HostKernels.UNAVAILABLE == null, () -> HostKernels.UNAVAILABLE);
+    }
+
+    @Test
+    void everyKernelOfTheSourcesIsRegistered() {
+        Set<String> registered = Arrays.stream(HostKernels.kernelNames()).filter(n -> !n.startsWith(SELF_TEST))
+                .collect(Collectors.toSet());
+        assertEquals(KernelSignatureTest.declaredKernels().keySet(), registered,
+                "register every kernel of src/main/cuda in src/test/cpp/kiln_emulated_kernels.h");
+    }
+
+    @Test
+    void barriersMakeSharedMemoryVisibleToTheWholeBlock() {
+        int blocks = 3, threads = 64;
+        float[] in = new float[blocks * threads];
+        for (int i = 0; i < in.length; i++) in[i] = i;
+        float[] expected = new float[in.length];
+        for (int b = 0; b < blocks; b++) {
+            for (int t = 0; t < threads; t++) expected[b * threads + t] = in[b * threads + threads - 1 - t];
+        }
+        try (FloatPointer x = new FloatPointer(in); FloatPointer y = new FloatPointer(in.length);
+             KernelArgs args = new KernelArgs(2).ptr(x.address()).ptr(y.address())) {
+            assertNull(HostKernels.launch(SELF_TEST + "block_reverse_f32", blocks, threads, args.pointers()));
+            float[] out = new float[in.length];
+            y.get(out);
+            assertArrayEquals(expected, out);
+        }
+    }
+
+    @Test
+    void warpShufflesSumALane() {
+        int threads = 96;
+        float[] in = new float[threads];
+        for (int i = 0; i < threads; i++) in[i] = i;
+        try (FloatPointer x = new FloatPointer(in); FloatPointer y = new FloatPointer(3);
+             KernelArgs args = new KernelArgs(2).ptr(x.address()).ptr(y.address())) {
+            assertNull(HostKernels.launch(SELF_TEST + "warp_sum_f32", 1, threads, args.pointers()));
+            float[] sums = new float[3];
+            y.get(sums);
+            // Lanes 0..31, 32..63, 64..95.
+            assertArrayEquals(new float[] {496, 496 + 32 * 32, 496 + 64 * 32}, sums);
+        }
+    }
+
+    @Test
+    void aBarrierThatSomeThreadsNeverReachFails() {
+        try (FloatPointer y = new FloatPointer(64); KernelArgs args = new KernelArgs(1).ptr(y.address())) {
+            String error = HostKernels.launch(SELF_TEST + "divergent_barrier", 1, 64, args.pointers());
+            assertTrue(error != null && error.contains("__syncthreads reached by 32 of 64 threads"), error);
+        }
+    }
+
+    @Test
+    void aBarrierInAKernelRegisteredAsIndependentFails() {
+        try (FloatPointer y = new FloatPointer(64); KernelArgs args = new KernelArgs(1).ptr(y.address())) {
+            String error = HostKernels.launch(SELF_TEST + "unregistered_barrier", 1, 64, args.pointers());
+            assertTrue(error != null && error.contains("register it as cooperative"), error);
+        }
+    }
+
+    @Test
+    void unknownKernelsAndBadLaunchesFail() {
+        try (FloatPointer y = new FloatPointer(4); KernelArgs args = new KernelArgs(1).ptr(y.address())) {
+            String unknown = HostKernels.launch("no_such_kernel", 1, 32, args.pointers());
+            assertTrue(unknown != null && unknown.contains("not registered"), unknown);
+            String tooWide = HostKernels.launch("fill_f32", 1, 2048, args.pointers());
+            assertTrue(tooWide != null && tooWide.contains("invalid launch"), tooWide);
+        }
+        EmulatedKernelLauncher launcher = new EmulatedKernelLauncher();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> launcher.launch("nowhere.cu", "no_such_kernel", 1, 32, new KernelArgs(0)));
+        assertTrue(e.getMessage().contains("nowhere.cu"), e.getMessage());
+    }
+}
