@@ -19,8 +19,9 @@ import static dev.kiln.cuda.CudaTensors.requireF32;
 
 /**
  * The {@link Backend} on one NVIDIA GPU. Every tensor lives in device memory; the host sees data only through
- * {@link #write} and {@link #readFloats}. Work runs on the default stream in call order: kernels return before
- * the GPU finishes, and reads (or {@link #synchronize()}) wait for it.
+ * {@link #write} and {@link #readFloats}. Work runs on the default stream in call order: kernels and writes (queued
+ * from pinned staging buffers, {@link PinnedUploads}) return before the GPU finishes, and reads (or
+ * {@link #synchronize()}) wait for it.
  *
  * <p>Who computes what: cuDNN does convolutions, batch norm (except inference-mode backward), ReLU forward and
  * softmax; cuBLAS does GEMM; Kiln's own kernels ({@code src/main/cuda}, compiled with NVRTC) do the rest,
@@ -32,6 +33,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final CudaConfig config;
     private final DeviceRuntime device;
     private final CachingDeviceAllocator memory;
+    private final PinnedUploads uploads;
     private final KernelLauncher launcher;
     private final CudaKernels kernels;
     private final VendorLibraries libraries;
@@ -55,6 +57,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.config = config;
         this.device = device;
         this.memory = new CachingDeviceAllocator(device);
+        this.uploads = new PinnedUploads(device);
         this.launcher = launcher;
         this.kernels = new CudaKernels(launcher);
         this.libraries = libraries.apply(memory);
@@ -121,9 +124,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         requireContiguous("write", dst);
         checkLength("write", dst, src.length);
         if (dst.dtype() == DType.F32) {
-            try (FloatPointer host = new FloatPointer(src)) {
-                device.copyToDevice(address(dst), host, (long) src.length * Float.BYTES, "write " + dst.shape());
-            }
+            uploads.upload(address(dst), src, "write " + dst.shape());
         } else {
             int[] ints = new int[src.length];
             for (int i = 0; i < src.length; i++) ints[i] = (int) src[i];
@@ -150,9 +151,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         requireContiguous("write", dst);
         checkLength("write", dst, src.length);
         if (dst.dtype() == DType.I32) {
-            try (IntPointer host = new IntPointer(src)) {
-                device.copyToDevice(address(dst), host, (long) src.length * Integer.BYTES, "write " + dst.shape());
-            }
+            uploads.upload(address(dst), src, "write " + dst.shape());
         } else {
             float[] floats = new float[src.length];
             for (int i = 0; i < src.length; i++) floats[i] = src[i];
@@ -516,6 +515,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public void close() {
         synchronize();
+        uploads.close();
         launcher.close();
         memory.close();
         device.close();

@@ -1,6 +1,7 @@
 package dev.kiln.cuda;
 
 import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudnn.cudnnContext;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudart;
@@ -122,6 +123,64 @@ final class CudaDevice implements DeviceRuntime {
         bind();
         CudaStatus.check("cudaMemcpy",
                 cudart.cudaMemcpy(host, DevicePointers.at(deviceAddress), bytes, cudart.cudaMemcpyDeviceToHost), context);
+    }
+
+    @Override
+    public long mallocPinned(long bytes) {
+        bind();
+        Pointer out = new Pointer();
+        int status = cudart.cudaMallocHost(out, bytes);
+        if (status == cudart.cudaErrorMemoryAllocation) {
+            cudart.cudaGetLastError();  // the caller falls back to pageable copies
+            return 0;
+        }
+        CudaStatus.check("cudaMallocHost", status, "allocating " + bytes + " bytes of pinned host memory");
+        return out.address();
+    }
+
+    @Override
+    public void freePinned(long address) {
+        bind();
+        CudaStatus.check("cudaFreeHost", cudart.cudaFreeHost(DevicePointers.at(address)), "pinned host memory");
+    }
+
+    /** Queues a host-to-device copy from pinned memory on the default stream. */
+    @Override
+    public void copyToDeviceAsync(long deviceAddress, long pinnedHost, long bytes, String context) {
+        bind();
+        CudaStatus.check("cudaMemcpyAsync", cudart.cudaMemcpyAsync(DevicePointers.at(deviceAddress),
+                DevicePointers.at(pinnedHost), bytes, cudart.cudaMemcpyHostToDevice), context);
+    }
+
+    @Override
+    public long createEvent() {
+        bind();
+        CUevent_st event = new CUevent_st();
+        CudaStatus.check("cudaEventCreateWithFlags",
+                cudart.cudaEventCreateWithFlags(event, cudart.cudaEventDisableTiming), "creating an event");
+        return event.address();
+    }
+
+    @Override
+    public void recordEvent(long event) {
+        bind();
+        CudaStatus.check("cudaEventRecord", cudart.cudaEventRecord(eventAt(event)), "recording an event");
+    }
+
+    @Override
+    public void awaitEvent(long event) {
+        bind();
+        CudaStatus.check("cudaEventSynchronize", cudart.cudaEventSynchronize(eventAt(event)), "waiting for an event");
+    }
+
+    @Override
+    public void destroyEvent(long event) {
+        bind();
+        CudaStatus.check("cudaEventDestroy", cudart.cudaEventDestroy(eventAt(event)), "destroying an event");
+    }
+
+    private static CUevent_st eventAt(long handle) {
+        return new CUevent_st(DevicePointers.at(handle));
     }
 
     /** Queues a device-to-device copy on the default stream. */

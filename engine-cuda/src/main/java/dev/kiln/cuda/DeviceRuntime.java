@@ -15,6 +15,28 @@ interface DeviceRuntime extends RawDeviceMemory, AutoCloseable {
     /** Copies {@code bytes} from the device to host memory, after all queued work; returns once they are there. */
     void copyToHost(Pointer host, long deviceAddress, long bytes, String context);
 
+    /** Page-locked host memory, which the device reads by DMA while the host goes on; 0 when there is none. */
+    long mallocPinned(long bytes);
+
+    void freePinned(long address);
+
+    /**
+     * Queues a copy from pinned host memory to the device and returns at once. The host must leave the source
+     * alone until an event recorded after this call has completed ({@link #awaitEvent}).
+     */
+    void copyToDeviceAsync(long deviceAddress, long pinnedHost, long bytes, String context);
+
+    /** A new event: a marker that can be placed in the device's queue of work. */
+    long createEvent();
+
+    /** Places the event in the queue, after all work queued so far. */
+    void recordEvent(long event);
+
+    /** Waits until the work queued before the event's last recording has finished. */
+    void awaitEvent(long event);
+
+    void destroyEvent(long event);
+
     /** Queues a device-to-device copy. */
     void copyOnDevice(long dst, long src, long bytes, String context);
 

@@ -19,12 +19,18 @@ import static dev.kiln.cuda.CudaTensors.requireF32;
  */
 final class CpuLibraries implements VendorLibraries {
     private final Backend cpu = Backends.get("cpu");
+    private final HostMemory memory;
+
+    CpuLibraries(HostMemory memory) {
+        this.memory = memory;
+    }
 
     /** A CPU copy of an emulated-device tensor (null stays null). */
     private Tensor in(String op, Tensor t) {
         if (t == null) return null;
         requireContiguous(op, t);
         requireF32(op, t);
+        memory.runQueued();  // work queued before this call comes first, as on one stream
         float[] data = new float[Math.toIntExact(t.numel())];
         new FloatPointer(DevicePointers.at(address(t))).get(data);
         return Tensor.of(cpu, data, t.shape().toArray());
@@ -39,8 +45,9 @@ final class CpuLibraries implements VendorLibraries {
     }
 
     /** Writes a CPU result back into the emulated-device tensor. */
-    private static void back(Tensor cpuResult, Tensor device) {
+    private void back(Tensor cpuResult, Tensor device) {
         if (device == null) return;
+        memory.runQueued();
         new FloatPointer(DevicePointers.at(address(device))).put(cpuResult.toFloatArray());
     }
 

@@ -133,6 +133,22 @@ abstract class CudaConformanceSuite {
     }
 
     @Test
+    void writesInARowEachArriveIntact() {
+        // More writes than there are pinned staging buffers, none read back until the end, some large enough to
+        // replace a buffer: a buffer refilled before its queued copy ran would give one tensor another's data.
+        int count = 3 * PinnedUploads.SLOTS + 1;
+        float[][] data = new float[count][];
+        Tensor[] tensors = new Tensor[count];
+        for (int i = 0; i < count; i++) {
+            data[i] = randomFloats(i % 3 == 2 ? 300_000 + 1000 * i : 1000 + i, -1, 1);
+            tensors[i] = Tensor.of(cuda, data[i], data[i].length);
+        }
+        Tensor labels = Tensor.ofLabels(cuda, new int[] {5, 4, 3});
+        for (int i = 0; i < count; i++) assertArrayEquals(data[i], tensors[i].toFloatArray(), "write " + i);
+        assertArrayEquals(new double[] {5, 4, 3}, labels.toDoubleArray());
+    }
+
+    @Test
     void elementwiseOps() {
         Tensor[] a = randomPair(1001), b = randomPair(1001), out = emptyPair(1001);
         REF.add(a[0], b[0], out[0]);

@@ -35,8 +35,9 @@ public final class EmulatedCudaBackendProvider implements BackendProvider {
 
     /** A new emulated backend, for tests that want one of their own. */
     static CudaBackend open() {
-        return new CudaBackend(CudaConfig.fromSystemProperties(), new HostMemory(), new EmulatedKernelLauncher(),
-                memory -> new CpuLibraries());
+        HostMemory memory = new HostMemory();
+        return new CudaBackend(CudaConfig.fromSystemProperties(), memory, new EmulatedKernelLauncher(memory),
+                allocator -> new CpuLibraries(memory));
     }
 
     @Override

@@ -92,7 +92,7 @@ class HostKernelsTest {
             String tooWide = HostKernels.launch("fill_f32", 1, 2048, args.pointers());
             assertTrue(tooWide != null && tooWide.contains("invalid launch"), tooWide);
         }
-        EmulatedKernelLauncher launcher = new EmulatedKernelLauncher();
+        EmulatedKernelLauncher launcher = new EmulatedKernelLauncher(new HostMemory());
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> launcher.launch("nowhere.cu", "no_such_kernel", 1, 32, new KernelArgs(0)));
         assertTrue(e.getMessage().contains("nowhere.cu"), e.getMessage());
