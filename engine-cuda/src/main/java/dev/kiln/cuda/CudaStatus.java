@@ -15,15 +15,21 @@ import org.bytedeco.javacpp.PointerPointer;
  * (runtime) and {@code cu…} (driver); each has its own code-to-name function.
  */
 public final class CudaStatus {
+    private static final String OUT_OF_MEMORY_HINT =
+            "\nHINT: the GPU is out of memory; use a smaller batch, or run `kiln plan` to see what fits.";
+
     private CudaStatus() {
     }
 
-    /** Throws {@link CudaException} unless {@code status} is the library's success code (0 in all of them). */
+    /**
+     * Throws {@link CudaException} unless {@code status} is the library's success code (0 in all of them); a
+     * {@link CudaOutOfMemoryException} when the device's memory is exhausted.
+     */
     public static void check(String api, int status, String context) {
         if (status == 0) return;
         String name = statusName(api, status);
         String message = api + " failed: " + name + " (" + context + ")";
-        if (isOutOfMemory(name)) message += "\nHINT: the GPU is out of memory; use a smaller batch, or run `kiln plan` to see what fits.";
+        if (isOutOfMemory(name)) throw new CudaOutOfMemoryException(api, name, message + OUT_OF_MEMORY_HINT);
         throw new CudaException(api, name, message);
     }
 
@@ -36,10 +42,9 @@ public final class CudaStatus {
     }
 
     /** The exception for a request of {@code bytes} that does not fit on the device. */
-    static CudaException outOfMemory(String api, String name, long bytes, String context) {
-        return new CudaException(api, name, api + " failed: " + name + " while allocating " + formatBytes(bytes)
-                + " (" + context + ")"
-                + "\nHINT: the GPU is out of memory; use a smaller batch, or run `kiln plan` to see what fits.");
+    static CudaOutOfMemoryException outOfMemory(String api, String name, long bytes, String context) {
+        return new CudaOutOfMemoryException(api, name, api + " failed: " + name + " while allocating "
+                + formatBytes(bytes) + " (" + context + ")" + OUT_OF_MEMORY_HINT);
     }
 
     static String formatBytes(long bytes) {

@@ -102,6 +102,7 @@ class CachingDeviceAllocatorTest {
         CachingDeviceAllocator allocator = new CachingDeviceAllocator(new FakeMemory(1L << 20));
         CudaException e = assertThrows(CudaException.class, () -> allocator.allocate(3L << 30, "conv2dForward x(256, 64, 112, 112)"));
         assertTrue(e.isOutOfMemory());
+        assertTrue(e instanceof dev.kiln.backend.DeviceMemoryExhausted, "the trainer recognizes it by this interface");
         assertTrue(e.getMessage().contains("3.00 GiB"), e.getMessage());
         assertTrue(e.getMessage().contains("conv2dForward x(256, 64, 112, 112)"), e.getMessage());
         assertTrue(e.getMessage().contains("smaller batch") && e.getMessage().contains("kiln plan"), e.getMessage());

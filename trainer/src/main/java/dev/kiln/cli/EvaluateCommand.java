@@ -5,6 +5,7 @@ import dev.kiln.io.model.KilnModelFile;
 import dev.kiln.tensor.DType;
 import dev.kiln.trainer.Devices;
 import dev.kiln.trainer.Evaluator;
+import dev.kiln.trainer.OutOfMemoryAdvice;
 import dev.kiln.trainer.Reporter;
 import dev.kiln.trainer.UserInputException;
 import dev.kiln.trainer.data.ImageFolder;
@@ -63,7 +64,13 @@ final class EvaluateCommand implements Callable<Integer> {
         List<Sample> samples = ImageFolder.samples(dir, model.classes(), limitPerClass);
         if (samples.isEmpty()) throw new UserInputException(dir + ": no images in the class folders " + model.classes());
         boolean bars = progress != null ? progress : System.console() != null;
-        Evaluator.Result r = Evaluator.evaluate(model, samples, backend, batch, 4, Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars));
+        Evaluator.Result r;
+        try {
+            r = Evaluator.evaluate(model, samples, backend, batch, 4,
+                    Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars));
+        } catch (RuntimeException e) {
+            throw OutOfMemoryAdvice.atBatchSize(e, batch);
+        }
         out.printf(Locale.ROOT, "model: %s (%s + %s head, classes %s)%n", weights,
                 model.card().architecture(), model.card().head().type(), model.classes());
         out.printf(Locale.ROOT, "data: %s, %d images%s%n", dir, r.images(),

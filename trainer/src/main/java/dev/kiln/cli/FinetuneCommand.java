@@ -5,6 +5,7 @@ import dev.kiln.io.model.ModelKind;
 import dev.kiln.trainer.Checkpoint;
 import dev.kiln.trainer.FineTuneOptions;
 import dev.kiln.trainer.FineTuner;
+import dev.kiln.trainer.OutOfMemoryAdvice;
 import dev.kiln.trainer.Reporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -121,7 +122,11 @@ final class FinetuneCommand implements Callable<Integer> {
         o.limitPerClass = limitPerClass;
         if (workers != null) o.workers = workers;
         boolean bars = progress != null ? progress : System.console() != null;
-        new FineTuner(o, Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars)).run();
+        try {
+            new FineTuner(o, Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars)).run();
+        } catch (RuntimeException e) {
+            throw OutOfMemoryAdvice.atBatchSize(e, batch);
+        }
         return 0;
     }
 }
