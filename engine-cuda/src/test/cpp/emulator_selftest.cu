@@ -30,3 +30,10 @@ extern "C" __global__ void selftest_unregistered_barrier(float* out) {
     out[threadIdx.x] = 1.0f;
     __syncthreads();
 }
+
+// Records the order in which threads and blocks run: order[k] = the k-th (block, thread) to get here, as
+// blockIdx.x * blockDim.x + threadIdx.x. Not a valid GPU kernel (the counter races); the emulation runs one
+// thread at a time.
+extern "C" __global__ void selftest_record_order(int* order, int* counter) {
+    order[(*counter)++] = (int) (blockIdx.x * blockDim.x + threadIdx.x);
+}

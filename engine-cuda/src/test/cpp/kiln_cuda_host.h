@@ -2,7 +2,10 @@
 // tests on a machine without a GPU still execute every line of them, launched exactly as CudaBackend launches them.
 //
 // The model, kept deliberately simple:
-//   - Blocks run one after another, so `__shared__` can be plain `static` storage that each block reuses.
+//   - Blocks run one after another, so `__shared__` can be plain `static` storage that each block reuses. They
+//     run in a shuffled order, and so do the threads of a block between barriers: a GPU promises no order either,
+//     and a kernel that depends on one should fail here too. The shuffles come from a fixed seed, so a failure
+//     repeats.
 //   - A kernel registered as *independent* runs its threads one after another as plain calls; it must not wait at a
 //     barrier, and one that does fails the launch with a message (a mis-registered kernel is caught, not masked).
 //   - A *cooperative* kernel (one that uses __syncthreads or warp shuffles) runs each thread of a block as a
@@ -19,6 +22,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -53,6 +57,8 @@ struct Launch {
     EmulatedThread* current = nullptr;
     ucontext_t scheduler;
     std::vector<unsigned long long> shuffleSlots;
+    std::mt19937_64 random{20261129};
+    std::vector<EmulatedThread*> order;  // this pass's thread order
     std::string error;  // set by a coroutine that cannot go on; the scheduler reports it
 };
 
@@ -147,10 +153,11 @@ inline void run_block_cooperatively(Launch& l) {
         makecontext(&t.context, thread_entry, 0);
     }
     while (true) {
-        for (auto& t : l.threads) {
-            if (t.where != Where::Running) continue;
-            l.current = &t;
-            swapcontext(&l.scheduler, &t.context);
+        std::shuffle(l.order.begin(), l.order.end(), l.random);
+        for (EmulatedThread* t : l.order) {
+            if (t->where != Where::Running) continue;
+            l.current = t;
+            swapcontext(&l.scheduler, &t->context);
         }
         if (!l.error.empty()) fail(l.error);
         std::string error = open_barriers(l.threads);
@@ -162,10 +169,11 @@ inline void run_block_cooperatively(Launch& l) {
 }
 
 inline void run_block_independently(Launch& l) {
-    for (auto& t : l.threads) {
-        l.current = &t;
+    std::shuffle(l.order.begin(), l.order.end(), l.random);
+    for (EmulatedThread* t : l.order) {
+        l.current = t;
         l.body(l.args);
-        t.where = Where::Returned;
+        t->where = Where::Returned;
     }
 }
 
@@ -180,10 +188,17 @@ inline void run(const char* kernel, void (*body)(void**), void** args, bool coop
     l.grid = dim3{grid, 1, 1};
     l.block = dim3{block, 1, 1};
     l.threads.assign(block, EmulatedThread{});
-    for (unsigned i = 0; i < block; i++) l.threads[i].index = dim3{i, 1, 1};
+    l.order.clear();
+    for (unsigned i = 0; i < block; i++) {
+        l.threads[i].index = dim3{i, 1, 1};
+        l.order.push_back(&l.threads[i]);
+    }
     l.shuffleSlots.assign(block, 0);
     l.error.clear();
-    for (unsigned b = 0; b < grid; b++) {
+    std::vector<unsigned> blocks(grid);
+    for (unsigned b = 0; b < grid; b++) blocks[b] = b;
+    std::shuffle(blocks.begin(), blocks.end(), l.random);
+    for (unsigned b : blocks) {
         l.blockIndex = dim3{b, 1, 1};
         for (auto& t : l.threads) t.where = Where::Running;
         if (cooperative) run_block_cooperatively(l);

@@ -66,6 +66,7 @@ inline const RegisteredKernel KERNELS[] = {
     KILN_COOPERATIVE(selftest_warp_sum_f32),
     KILN_COOPERATIVE(selftest_divergent_barrier),
     KILN_INDEPENDENT(selftest_unregistered_barrier),
+    KILN_INDEPENDENT(selftest_record_order),
 };
 
 #undef KILN_INDEPENDENT

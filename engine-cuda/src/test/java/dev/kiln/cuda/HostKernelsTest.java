@@ -1,6 +1,7 @@
 package dev.kiln.cuda;
 
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -10,6 +11,7 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,6 +67,24 @@ class HostKernelsTest {
             y.get(sums);
             // Lanes 0..31, 32..63, 64..95.
             assertArrayEquals(new float[] {496, 496 + 32 * 32, 496 + 64 * 32}, sums);
+        }
+    }
+
+    @Test
+    void blocksAndThreadsRunInNoFixedOrder() {
+        int blocks = 4, threads = 64, n = blocks * threads;
+        try (IntPointer order = new IntPointer(n); IntPointer counter = new IntPointer(1);
+             KernelArgs args = new KernelArgs(2).ptr(order.address()).ptr(counter.address())) {
+            counter.put(0, 0);
+            assertNull(HostKernels.launch(SELF_TEST + "record_order", blocks, threads, args.pointers()));
+            int[] seen = new int[n];
+            order.get(seen);
+            assertEquals(n, counter.get(0));
+            int[] sorted = seen.clone();
+            Arrays.sort(sorted);
+            for (int i = 0; i < n; i++) assertEquals(i, sorted[i], "every thread of every block ran once");
+            assertFalse(Arrays.equals(sorted, seen), "a kernel that relies on thread or block order must fail here");
+            assertTrue(seen[0] / threads != 0 || seen[threads - 1] / threads != 0, "blocks are shuffled too");
         }
     }
 
