@@ -2,6 +2,7 @@ package dev.kiln.cuda;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * Host-to-device copies through page-locked (pinned) staging buffers, the path of every batch the data loader
@@ -11,8 +12,8 @@ import org.bytedeco.javacpp.IntPointer;
  *
  * <p>Writes take the {@link #SLOTS} staging buffers in turn. A buffer is refilled only after the copy that last read
  * it has finished (an event recorded behind that copy), so a queued copy never sees the next batch's data. Each
- * buffer grows to the largest write it has served. Where pinned memory cannot be had, the write falls back to the
- * synchronous copy.
+ * buffer grows to the largest write it has served. Where pinned memory cannot be had, a buffer is ordinary host
+ * memory and its copies are synchronous.
  */
 final class PinnedUploads implements AutoCloseable {
     /** Two: a batch's images and labels, or this batch and the next, without waiting on each other. */
@@ -24,10 +25,11 @@ final class PinnedUploads implements AutoCloseable {
     private final Slot[] slots = new Slot[SLOTS];
     private int next;
 
-    /** One staging buffer and the event behind the last copy out of it (0 before the first). */
+    /** One staging buffer, and the event behind the last copy out of it (0 before the first). */
     private static final class Slot {
         long address;
         long capacity;
+        boolean pinned;
         long event;
     }
 
@@ -37,51 +39,53 @@ final class PinnedUploads implements AutoCloseable {
     }
 
     synchronized void upload(long deviceAddress, float[] data, String context) {
-        if (data.length == 0) return;
         long bytes = (long) data.length * Float.BYTES;
         Slot slot = take(bytes);
-        if (slot == null) {
-            try (FloatPointer host = new FloatPointer(data)) {
-                device.copyToDevice(deviceAddress, host, bytes, context);
-            }
-            return;
-        }
         new FloatPointer(DevicePointers.at(slot.address)).put(data);
         send(slot, deviceAddress, bytes, context);
     }
 
     synchronized void upload(long deviceAddress, int[] data, String context) {
-        if (data.length == 0) return;
         long bytes = (long) data.length * Integer.BYTES;
         Slot slot = take(bytes);
-        if (slot == null) {
-            try (IntPointer host = new IntPointer(data)) {
-                device.copyToDevice(deviceAddress, host, bytes, context);
-            }
-            return;
-        }
         new IntPointer(DevicePointers.at(slot.address)).put(data);
         send(slot, deviceAddress, bytes, context);
     }
 
-    /** The next slot, free to refill and at least {@code bytes} large; null where no pinned memory is to be had. */
+    /** The next slot, free to refill and at least {@code bytes} large. */
     private Slot take(long bytes) {
         Slot slot = slots[next];
         next = (next + 1) % SLOTS;
         if (slot.event != 0) device.awaitEvent(slot.event);  // the last copy out of this buffer is done
-        if (slot.capacity < bytes) {
-            if (slot.address != 0) device.freePinned(slot.address);
-            long capacity = (bytes + GRANULE - 1) / GRANULE * GRANULE;
+        if (slot.capacity < bytes || slot.address == 0) {
+            free(slot);
+            long capacity = Math.max(GRANULE, (bytes + GRANULE - 1) / GRANULE * GRANULE);
             slot.address = device.mallocPinned(capacity);
-            slot.capacity = slot.address == 0 ? 0 : capacity;
+            slot.pinned = slot.address != 0;
+            if (!slot.pinned) slot.address = Pointer.malloc(capacity).address();
+            if (slot.address == 0) throw new OutOfMemoryError("no host memory for a staging buffer of " + capacity + " bytes");
+            slot.capacity = capacity;
         }
-        return slot.address == 0 ? null : slot;
+        return slot;
     }
 
     private void send(Slot slot, long deviceAddress, long bytes, String context) {
+        if (bytes == 0) return;
+        if (!slot.pinned) {
+            device.copyToDevice(deviceAddress, DevicePointers.at(slot.address), bytes, context);
+            return;
+        }
         device.copyToDeviceAsync(deviceAddress, slot.address, bytes, context);
         if (slot.event == 0) slot.event = device.createEvent();
         device.recordEvent(slot.event);
+    }
+
+    private void free(Slot slot) {
+        if (slot.address == 0) return;
+        if (slot.pinned) device.freePinned(slot.address);
+        else Pointer.free(DevicePointers.at(slot.address));
+        slot.address = 0;
+        slot.capacity = 0;
     }
 
     @Override
@@ -90,18 +94,9 @@ final class PinnedUploads implements AutoCloseable {
             if (slot.event != 0) {
                 device.awaitEvent(slot.event);
                 device.destroyEvent(slot.event);
+                slot.event = 0;
             }
-            if (slot.address != 0) device.freePinned(slot.address);
-            slot.event = 0;
-            slot.address = 0;
-            slot.capacity = 0;
+            free(slot);
         }
-    }
-
-    /** Pinned bytes held, for tests and the memory report. */
-    synchronized long pinnedBytes() {
-        long total = 0;
-        for (Slot slot : slots) total += slot.capacity;
-        return total;
     }
 }

@@ -7,6 +7,8 @@ import dev.kiln.tensor.MemoryScope;
 import dev.kiln.tensor.Tensor;
 import org.bytedeco.javacpp.FloatPointer;
 
+import java.util.function.Consumer;
+
 import static dev.kiln.cuda.CudaTensors.address;
 import static dev.kiln.cuda.CudaTensors.requireContiguous;
 import static dev.kiln.cuda.CudaTensors.requireF32;
@@ -51,31 +53,31 @@ final class CpuLibraries implements VendorLibraries {
         new FloatPointer(DevicePointers.at(address(device))).put(cpuResult.toFloatArray());
     }
 
+    /** Runs {@code op} on a CPU tensor shaped like {@code deviceOut} and writes the result back there. */
+    private void compute(String opName, Tensor deviceOut, Consumer<Tensor> op) {
+        try (MemoryScope staging = MemoryScope.open()) {
+            Tensor out = outputFor(opName, deviceOut);
+            op.accept(out);
+            back(out, deviceOut);
+        }
+    }
+
     @Override
     public void convolutionForward(Tensor x, Tensor w, Tensor y, Conv2dSpec spec) {
-        try (MemoryScope staging = MemoryScope.open()) {
-            Tensor out = outputFor("conv2dForward", y);
-            cpu.conv2dForward(in("conv2dForward", x), in("conv2dForward", w), null, out, spec);
-            back(out, y);
-        }
+        String op = "conv2dForward";
+        compute(op, y, out -> cpu.conv2dForward(in(op, x), in(op, w), null, out, spec));
     }
 
     @Override
     public void convolutionBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
-        try (MemoryScope staging = MemoryScope.open()) {
-            Tensor out = outputFor("conv2dBackwardData", dx);
-            cpu.conv2dBackwardData(in("conv2dBackwardData", dy), in("conv2dBackwardData", w), out, spec);
-            back(out, dx);
-        }
+        String op = "conv2dBackwardData";
+        compute(op, dx, out -> cpu.conv2dBackwardData(in(op, dy), in(op, w), out, spec));
     }
 
     @Override
     public void convolutionBackwardFilter(Tensor x, Tensor dy, Tensor dw, Conv2dSpec spec) {
-        try (MemoryScope staging = MemoryScope.open()) {
-            Tensor out = outputFor("conv2dBackwardFilter", dw);
-            cpu.conv2dBackwardFilter(in("conv2dBackwardFilter", x), in("conv2dBackwardFilter", dy), out, spec);
-            back(out, dw);
-        }
+        String op = "conv2dBackwardFilter";
+        compute(op, dw, out -> cpu.conv2dBackwardFilter(in(op, x), in(op, dy), out, spec));
     }
 
     @Override
@@ -104,11 +106,8 @@ final class CpuLibraries implements VendorLibraries {
     public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps,
                                           Tensor y) {
         String op = "batchNormForwardInference";
-        try (MemoryScope staging = MemoryScope.open()) {
-            Tensor out = outputFor(op, y);
-            cpu.batchNormForwardInference(in(op, x), in(op, gamma), in(op, beta), in(op, mean), in(op, var), eps, out);
-            back(out, y);
-        }
+        compute(op, y, out -> cpu.batchNormForwardInference(in(op, x), in(op, gamma), in(op, beta), in(op, mean),
+                in(op, var), eps, out));
     }
 
     @Override
@@ -127,29 +126,18 @@ final class CpuLibraries implements VendorLibraries {
 
     @Override
     public void relu(Tensor x, Tensor y) {
-        try (MemoryScope staging = MemoryScope.open()) {
-            Tensor out = outputFor("reluForward", y);
-            cpu.reluForward(in("reluForward", x), out);
-            back(out, y);
-        }
+        compute("reluForward", y, out -> cpu.reluForward(in("reluForward", x), out));
     }
 
     @Override
     public void softmax(Tensor x, Tensor y) {
-        try (MemoryScope staging = MemoryScope.open()) {
-            Tensor out = outputFor("softmax", y);
-            cpu.softmax(in("softmax", x), out);
-            back(out, y);
-        }
+        compute("softmax", y, out -> cpu.softmax(in("softmax", x), out));
     }
 
     @Override
     public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
-        try (MemoryScope staging = MemoryScope.open()) {
-            Tensor out = outputFor("softmaxBackward", dx);
-            cpu.softmaxBackward(in("softmaxBackward", y), in("softmaxBackward", dy), out);
-            back(out, dx);
-        }
+        String op = "softmaxBackward";
+        compute(op, dx, out -> cpu.softmaxBackward(in(op, y), in(op, dy), out));
     }
 
     @Override

@@ -22,6 +22,16 @@ final class HostMemory implements DeviceRuntime {
     /** Asynchronous copies not yet run, in queue order. */
     private final List<QueuedCopy> queue = new ArrayList<>();
     private long events;
+    private final boolean offersPinnedMemory;
+
+    HostMemory() {
+        this(true);
+    }
+
+    /** With {@code offersPinnedMemory} false, every request for pinned memory fails, as on a host short of it. */
+    HostMemory(boolean offersPinnedMemory) {
+        this.offersPinnedMemory = offersPinnedMemory;
+    }
 
     private record QueuedCopy(long dst, long src, long bytes) {
     }
@@ -34,16 +44,13 @@ final class HostMemory implements DeviceRuntime {
 
     @Override
     public synchronized long malloc(long bytes) {
-        long address = Pointer.malloc(bytes).address();
-        if (address != 0) live.put(address, bytes);
-        return address;
+        return allocate(live, bytes);
     }
 
     @Override
     public synchronized void free(long address) {
         runQueued();
-        if (live.remove(address) == null) throw new IllegalStateException("free of " + hex(address) + ", which is not allocated");
-        Pointer.free(DevicePointers.at(address));
+        release(live, address, "free");
     }
 
     @Override
@@ -53,9 +60,7 @@ final class HostMemory implements DeviceRuntime {
 
     @Override
     public synchronized long mallocPinned(long bytes) {
-        long address = Pointer.malloc(bytes).address();
-        if (address != 0) pinned.put(address, bytes);
-        return address;
+        return offersPinnedMemory ? allocate(pinned, bytes) : 0;
     }
 
     @Override
@@ -65,7 +70,17 @@ final class HostMemory implements DeviceRuntime {
                 throw new IllegalStateException("pinned buffer " + hex(address) + " freed while a queued copy still reads it");
             }
         }
-        if (pinned.remove(address) == null) throw new IllegalStateException("freePinned of " + hex(address) + ", which is not pinned");
+        release(pinned, address, "freePinned");
+    }
+
+    private static long allocate(TreeMap<Long, Long> blocks, long bytes) {
+        long address = Pointer.malloc(bytes).address();
+        if (address != 0) blocks.put(address, bytes);
+        return address;
+    }
+
+    private static void release(TreeMap<Long, Long> blocks, long address, String call) {
+        if (blocks.remove(address) == null) throw new IllegalStateException(call + " of " + hex(address) + ", which it did not allocate");
         Pointer.free(DevicePointers.at(address));
     }
 
@@ -148,8 +163,12 @@ final class HostMemory implements DeviceRuntime {
         }
     }
 
-    synchronized int liveAllocations() {
-        return live.size();
+    synchronized int pinnedAllocations() {
+        return pinned.size();
+    }
+
+    synchronized int queuedCopies() {
+        return queue.size();
     }
 
     private static String hex(long address) {

@@ -1,0 +1,54 @@
+package dev.kiln.cuda;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * {@link PinnedUploads} over {@link HostMemory}, which, like a GPU, runs a queued copy only when later work needs
+ * it: a staging buffer refilled before its copy ran would deliver the wrong data here. Needs no GPU and no native
+ * build beyond JavaCPP's.
+ */
+class PinnedUploadsTest {
+
+    @Test
+    void queuedCopiesDeliverEachWriteIntact() {
+        try (HostMemory memory = new HostMemory(); PinnedUploads uploads = new PinnedUploads(memory)) {
+            int writes = 3 * PinnedUploads.SLOTS + 1;
+            long[] targets = new long[writes];
+            float[][] data = new float[writes][];
+            for (int i = 0; i < writes; i++) {
+                // Every third write outgrows its buffer, which must then be replaced only after its copy ran.
+                data[i] = new float[i % 3 == 2 ? 400_000 + i : 100 + i];
+                for (int j = 0; j < data[i].length; j++) data[i][j] = i * 1000 + j;
+                targets[i] = memory.malloc((long) data[i].length * Float.BYTES);
+                uploads.upload(targets[i], data[i], "write " + i);
+            }
+            assertEquals(1, memory.queuedCopies(), "the newest copy is still queued: the writes were asynchronous");
+            memory.runQueued();
+            for (int i = 0; i < writes; i++) assertArrayEquals(data[i], read(targets[i], data[i].length), "write " + i);
+            assertEquals(PinnedUploads.SLOTS, memory.pinnedAllocations(), "one pinned buffer per slot, replaced in place");
+        }
+    }
+
+    @Test
+    void withoutPinnedMemoryWritesAreSynchronous() {
+        try (HostMemory memory = new HostMemory(false); PinnedUploads uploads = new PinnedUploads(memory)) {
+            long target = memory.malloc(3 * Integer.BYTES);
+            uploads.upload(target, new int[] {7, -8, 9}, "labels");
+            assertEquals(0, memory.queuedCopies());
+            int[] back = new int[3];
+            new IntPointer(DevicePointers.at(target)).get(back);
+            assertArrayEquals(new int[] {7, -8, 9}, back);
+        }
+    }
+
+    private static float[] read(long address, int n) {
+        float[] out = new float[n];
+        new FloatPointer(DevicePointers.at(address)).get(out);
+        return out;
+    }
+}
