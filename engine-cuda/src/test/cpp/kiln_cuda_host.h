@@ -4,8 +4,10 @@
 // The model, kept deliberately simple:
 //   - Blocks run one after another, so `__shared__` can be plain `static` storage that each block reuses. They
 //     run in a shuffled order, and so do the threads of a block between barriers: a GPU promises no order either,
-//     and a kernel that depends on one should fail here too. The shuffles come from a fixed seed, so a failure
-//     repeats.
+//     and a kernel that depends on one should fail here too. Each launch seeds its shuffles from the kernel's name,
+//     its geometry and how often that kernel has run, so a failure repeats even when the test runs alone.
+//     (A thread runs uninterrupted between barriers, though: a lost update between two threads' `+=` on one
+//     location cannot happen here.)
 //   - A kernel registered as *independent* runs its threads one after another as plain calls; it must not wait at a
 //     barrier, and one that does fails the launch with a message (a mis-registered kernel is caught, not masked).
 //   - A *cooperative* kernel (one that uses __syncthreads or warp shuffles) runs each thread of a block as a
@@ -21,6 +23,8 @@
 #include <cstdlib>
 #include <cstddef>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -57,7 +61,7 @@ struct Launch {
     EmulatedThread* current = nullptr;
     ucontext_t scheduler;
     std::vector<unsigned long long> shuffleSlots;
-    std::mt19937_64 random{20261129};
+    std::mt19937_64 random;  // reseeded for every launch, see run()
     std::vector<EmulatedThread*> order;  // this pass's thread order
     std::string error;  // set by a coroutine that cannot go on; the scheduler reports it
 };
@@ -195,6 +199,9 @@ inline void run(const char* kernel, void (*body)(void**), void** args, bool coop
     }
     l.shuffleSlots.assign(block, 0);
     l.error.clear();
+    static std::map<std::string, unsigned long long> launches;
+    std::size_t seed = std::hash<std::string>{}(kernel) ^ (std::size_t(grid) << 20) ^ block;
+    l.random.seed(seed + 0x9e3779b97f4a7c15ull * launches[kernel]++);
     std::vector<unsigned> blocks(grid);
     for (unsigned b = 0; b < grid; b++) blocks[b] = b;
     std::shuffle(blocks.begin(), blocks.end(), l.random);
@@ -251,6 +258,7 @@ T __shfl_down_sync(unsigned mask, T value, unsigned delta, int width = kiln_host
     kiln_host::Launch& l = kiln_host::launch();
     unsigned self = l.current->index.x;
     unsigned lane = self % kiln_host::WARP;
+    if (self - lane + kiln_host::WARP > l.block.x) kiln_host::fail_in_kernel("a full-warp shuffle in a warp of fewer than 32 threads");
     std::memcpy(&l.shuffleSlots[self], &value, sizeof(T));
     kiln_host::wait_at(kiln_host::Where::AtWarpBarrier, "__shfl_down_sync");
     T result = value;

@@ -73,7 +73,7 @@ inline const RegisteredKernel KERNELS[] = {
 #undef KILN_COOPERATIVE
 
 inline std::string& last_error() {
-    static std::string message;
+    thread_local std::string message;  // read by the calling thread after the launch lock is released
     return message;
 }
 

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * The "cuda-emulated" backend, on the test class path only: {@link CudaBackend}'s own code with its kernels run by
- * the host emulation ({@link HostKernels}), memory in {@link HostMemory} and cuDNN and cuBLAS replaced by the CPU
+ * the host emulation ({@link HostKernels}), device memory and its stream in {@link HostDevice} and cuDNN and cuBLAS replaced by the CPU
  * backend ({@link CpuLibraries}). engine-core's shared suites run on it here, so every Kiln kernel and every line
  * of the backend's glue is exercised on machines without a GPU. Its priority is below the CPU's: it is never
  * picked by {@code auto}.
@@ -35,9 +35,9 @@ public final class EmulatedCudaBackendProvider implements BackendProvider {
 
     /** A new emulated backend, for tests that want one of their own. */
     static CudaBackend open() {
-        HostMemory memory = new HostMemory();
-        return new CudaBackend(CudaConfig.fromSystemProperties(), memory, new EmulatedKernelLauncher(memory),
-                allocator -> new CpuLibraries(memory));
+        HostDevice device = new HostDevice();
+        return new CudaBackend(CudaConfig.fromSystemProperties(), device, new EmulatedKernelLauncher(device),
+                allocator -> new CpuLibraries(device));
     }
 
     @Override

@@ -11,7 +11,6 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,18 +72,29 @@ class HostKernelsTest {
     @Test
     void blocksAndThreadsRunInNoFixedOrder() {
         int blocks = 4, threads = 64, n = blocks * threads;
-        try (IntPointer order = new IntPointer(n); IntPointer counter = new IntPointer(1);
-             KernelArgs args = new KernelArgs(2).ptr(order.address()).ptr(counter.address())) {
-            counter.put(0, 0);
-            assertNull(HostKernels.launch(SELF_TEST + "record_order", blocks, threads, args.pointers()));
-            int[] seen = new int[n];
-            order.get(seen);
-            assertEquals(n, counter.get(0));
+        boolean threadsShuffled = false, blocksShuffled = false;
+        for (int launch = 0; launch < 8; launch++) {
+            int[] seen = recordOrder(blocks, threads);
             int[] sorted = seen.clone();
             Arrays.sort(sorted);
             for (int i = 0; i < n; i++) assertEquals(i, sorted[i], "every thread of every block ran once");
-            assertFalse(Arrays.equals(sorted, seen), "a kernel that relies on thread or block order must fail here");
-            assertTrue(seen[0] / threads != 0 || seen[threads - 1] / threads != 0, "blocks are shuffled too");
+            for (int i = 0; i + 1 < threads; i++) threadsShuffled |= seen[i + 1] < seen[i];
+            blocksShuffled |= seen[0] / threads != 0;
+        }
+        assertTrue(threadsShuffled, "a kernel that relies on the order of a block's threads must fail here");
+        assertTrue(blocksShuffled, "nor may it rely on the order of blocks");
+    }
+
+    /** The (block * threads + thread) of each thread, in the order they ran. */
+    private static int[] recordOrder(int blocks, int threads) {
+        try (IntPointer order = new IntPointer((long) blocks * threads); IntPointer counter = new IntPointer(1);
+             KernelArgs args = new KernelArgs(2).ptr(order.address()).ptr(counter.address())) {
+            counter.put(0, 0);
+            assertNull(HostKernels.launch(SELF_TEST + "record_order", blocks, threads, args.pointers()));
+            assertEquals(blocks * threads, counter.get(0));
+            int[] seen = new int[blocks * threads];
+            order.get(seen);
+            return seen;
         }
     }
 
@@ -112,9 +122,11 @@ class HostKernelsTest {
             String tooWide = HostKernels.launch("fill_f32", 1, 2048, args.pointers());
             assertTrue(tooWide != null && tooWide.contains("invalid launch"), tooWide);
         }
-        EmulatedKernelLauncher launcher = new EmulatedKernelLauncher(new HostMemory());
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> launcher.launch("nowhere.cu", "no_such_kernel", 1, 32, new KernelArgs(0)));
-        assertTrue(e.getMessage().contains("nowhere.cu"), e.getMessage());
+        try (HostDevice device = new HostDevice()) {
+            new EmulatedKernelLauncher(device).launch("nowhere.cu", "no_such_kernel", 1, 32, new KernelArgs(0));
+            // Queued, so the failure shows where the host next waits, as an asynchronous error does on a GPU.
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> device.synchronize("test"));
+            assertTrue(e.getMessage().contains("no_such_kernel") && e.getMessage().contains("nowhere.cu"), e.getMessage());
+        }
     }
 }

@@ -8,15 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * {@link PinnedUploads} over {@link HostMemory}, which, like a GPU, runs a queued copy only when later work needs
- * it: a staging buffer refilled before its copy ran would deliver the wrong data here. Needs no GPU and no native
- * build beyond JavaCPP's.
+ * {@link PinnedUploads} over {@link HostDevice}, which, like a GPU, runs a queued copy only when the host waits for
+ * it, and an event wait only as far as the event: a staging buffer refilled before its copy ran (no wait, the wrong
+ * event, an event recorded before the copy) would deliver the wrong data here. Needs no GPU and no native build
+ * beyond JavaCPP's.
  */
 class PinnedUploadsTest {
 
     @Test
     void queuedCopiesDeliverEachWriteIntact() {
-        try (HostMemory memory = new HostMemory(); PinnedUploads uploads = new PinnedUploads(memory)) {
+        try (HostDevice device = new HostDevice(); PinnedUploads uploads = new PinnedUploads(device)) {
             int writes = 3 * PinnedUploads.SLOTS + 1;
             long[] targets = new long[writes];
             float[][] data = new float[writes][];
@@ -24,22 +25,23 @@ class PinnedUploadsTest {
                 // Every third write outgrows its buffer, which must then be replaced only after its copy ran.
                 data[i] = new float[i % 3 == 2 ? 400_000 + i : 100 + i];
                 for (int j = 0; j < data[i].length; j++) data[i][j] = i * 1000 + j;
-                targets[i] = memory.malloc((long) data[i].length * Float.BYTES);
+                targets[i] = device.malloc((long) data[i].length * Float.BYTES);
                 uploads.upload(targets[i], data[i], "write " + i);
             }
-            assertEquals(1, memory.queuedCopies(), "the newest copy is still queued: the writes were asynchronous");
-            memory.runQueued();
+            // Each refill waited only for the copy that last read its buffer: the newest copies are still queued.
+            assertEquals(PinnedUploads.SLOTS, device.queuedWork(), "the writes were asynchronous");
+            device.runAll();
             for (int i = 0; i < writes; i++) assertArrayEquals(data[i], read(targets[i], data[i].length), "write " + i);
-            assertEquals(PinnedUploads.SLOTS, memory.pinnedAllocations(), "one pinned buffer per slot, replaced in place");
+            assertEquals(PinnedUploads.SLOTS, device.pinnedAllocations(), "one pinned buffer per slot, replaced in place");
         }
     }
 
     @Test
     void withoutPinnedMemoryWritesAreSynchronous() {
-        try (HostMemory memory = new HostMemory(false); PinnedUploads uploads = new PinnedUploads(memory)) {
-            long target = memory.malloc(3 * Integer.BYTES);
+        try (HostDevice device = new HostDevice(false); PinnedUploads uploads = new PinnedUploads(device)) {
+            long target = device.malloc(3 * Integer.BYTES);
             uploads.upload(target, new int[] {7, -8, 9}, "labels");
-            assertEquals(0, memory.queuedCopies());
+            assertEquals(0, device.queuedWork());
             int[] back = new int[3];
             new IntPointer(DevicePointers.at(target)).get(back);
             assertArrayEquals(new int[] {7, -8, 9}, back);
