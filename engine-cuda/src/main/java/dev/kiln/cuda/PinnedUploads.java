@@ -11,17 +11,21 @@ import org.bytedeco.javacpp.Pointer;
  * ({@code cudaMemcpyAsync}) and the host returns at once, to prepare the next batch while the GPU works.
  *
  * <p>Writes take the {@link #SLOTS} staging buffers in turn. A buffer is refilled only after the copy that last read
- * it has finished (an event recorded behind that copy), so a queued copy never sees the next batch's data. Each
- * buffer grows to the largest write it has served. Where pinned memory cannot be had, a buffer is ordinary host
- * memory and its copies are synchronous.
+ * it has finished (an event recorded behind that copy), so a queued copy never sees the next batch's data. A buffer
+ * grows to the largest piece it has served, up to a limit; a larger write goes in pieces, alternating between the
+ * buffers, so that filling one overlaps the copy out of the other and pinned memory stays bounded. Where pinned
+ * memory cannot be had, a buffer is ordinary host memory and its copies are synchronous.
  */
 final class PinnedUploads implements AutoCloseable {
     /** Two: a batch's images and labels, or this batch and the next, without waiting on each other. */
     static final int SLOTS = 2;
+    /** The most one staging buffer holds: 32 MiB, about a millisecond of PCIe transfer. */
+    static final long DEFAULT_SLOT_LIMIT = 32L << 20;
     /** Buffers grow in steps of this, so that slightly different batch sizes reuse one buffer. */
     private static final long GRANULE = 1L << 20;
 
     private final DeviceRuntime device;
+    private final long slotLimit;
     private final Slot[] slots = new Slot[SLOTS];
     private int next;
 
@@ -33,23 +37,43 @@ final class PinnedUploads implements AutoCloseable {
         long event;
     }
 
+    /** Copies {@code n} elements of a Java array, starting at {@code from}, to host memory at {@code address}. */
+    @FunctionalInterface
+    private interface Fill {
+        void copy(long address, int from, int n);
+    }
+
     PinnedUploads(DeviceRuntime device) {
+        this(device, DEFAULT_SLOT_LIMIT);
+    }
+
+    /** With buffers of at most {@code slotLimit} bytes (a multiple of 1 MiB). */
+    PinnedUploads(DeviceRuntime device, long slotLimit) {
+        if (slotLimit < GRANULE || slotLimit % GRANULE != 0) throw new IllegalArgumentException("slot limit " + slotLimit);
         this.device = device;
+        this.slotLimit = slotLimit;
         for (int i = 0; i < SLOTS; i++) slots[i] = new Slot();
     }
 
     synchronized void upload(long deviceAddress, float[] data, String context) {
-        long bytes = (long) data.length * Float.BYTES;
-        Slot slot = take(bytes);
-        new FloatPointer(DevicePointers.at(slot.address)).put(data);
-        send(slot, deviceAddress, bytes, context);
+        upload(deviceAddress, data.length, Float.BYTES,
+                (address, from, n) -> new FloatPointer(DevicePointers.at(address)).put(data, from, n), context);
     }
 
     synchronized void upload(long deviceAddress, int[] data, String context) {
-        long bytes = (long) data.length * Integer.BYTES;
-        Slot slot = take(bytes);
-        new IntPointer(DevicePointers.at(slot.address)).put(data);
-        send(slot, deviceAddress, bytes, context);
+        upload(deviceAddress, data.length, Integer.BYTES,
+                (address, from, n) -> new IntPointer(DevicePointers.at(address)).put(data, from, n), context);
+    }
+
+    private void upload(long deviceAddress, int length, int elementBytes, Fill fill, String context) {
+        int perPiece = (int) (slotLimit / elementBytes);
+        for (int from = 0; from < length; from += perPiece) {
+            int n = Math.min(perPiece, length - from);
+            long bytes = (long) n * elementBytes;
+            Slot slot = take(bytes);
+            fill.copy(slot.address, from, n);
+            send(slot, deviceAddress + (long) from * elementBytes, bytes, context);
+        }
     }
 
     /** The next slot, free to refill and at least {@code bytes} large. */
@@ -59,7 +83,7 @@ final class PinnedUploads implements AutoCloseable {
         if (slot.event != 0) device.awaitEvent(slot.event);  // the last copy out of this buffer is done
         if (slot.capacity < bytes || slot.address == 0) {
             free(slot);
-            long capacity = Math.max(GRANULE, (bytes + GRANULE - 1) / GRANULE * GRANULE);
+            long capacity = Math.min(slotLimit, (bytes + GRANULE - 1) / GRANULE * GRANULE);
             slot.address = device.mallocPinned(capacity);
             slot.pinned = slot.address != 0;
             if (!slot.pinned) slot.address = Pointer.malloc(capacity).address();
@@ -70,7 +94,6 @@ final class PinnedUploads implements AutoCloseable {
     }
 
     private void send(Slot slot, long deviceAddress, long bytes, String context) {
-        if (bytes == 0) return;
         if (!slot.pinned) {
             device.copyToDevice(deviceAddress, DevicePointers.at(slot.address), bytes, context);
             return;

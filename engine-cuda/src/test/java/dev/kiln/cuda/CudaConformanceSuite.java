@@ -136,6 +136,13 @@ abstract class CudaConformanceSuite {
     void writesInARowEachArriveIntact() {
         // More writes than there are pinned staging buffers, none read back until the end, some large enough to
         // replace a buffer: a buffer refilled before its queued copy ran would give one tensor another's data.
+        if (runsNvidiaLibraries()) {
+            // Keep a GPU busy for some milliseconds first, so that the copies are still queued while the host
+            // refills the buffers. (The host emulation runs nothing until the host waits anyway.)
+            Tensor a = Tensor.zeros(cuda, DType.F32, Shape.of(4096, 4096));
+            Tensor c = Tensor.zeros(cuda, DType.F32, Shape.of(4096, 4096));
+            for (int i = 0; i < 10; i++) cuda.gemm(false, false, 1.0, a, a, 0.0, c);
+        }
         int count = 3 * PinnedUploads.SLOTS + 1;
         float[][] data = new float[count][];
         Tensor[] tensors = new Tensor[count];

@@ -162,6 +162,10 @@ final class HostDevice implements DeviceRuntime {
         return pinned.size();
     }
 
+    synchronized long pinnedBytes() {
+        return pinned.values().stream().mapToLong(Long::longValue).sum();
+    }
+
     // ------------------------------------------------------------------ copies
 
     @Override

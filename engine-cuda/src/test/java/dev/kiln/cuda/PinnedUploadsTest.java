@@ -37,6 +37,22 @@ class PinnedUploadsTest {
     }
 
     @Test
+    void aWriteLargerThanABufferGoesInPiecesThroughBoth() {
+        long limit = 1L << 20;
+        try (HostDevice device = new HostDevice(); PinnedUploads uploads = new PinnedUploads(device, limit)) {
+            float[] data = new float[(int) (3.3 * limit / Float.BYTES)];
+            for (int i = 0; i < data.length; i++) data[i] = i;
+            long target = device.malloc((long) data.length * Float.BYTES);
+            uploads.upload(target, data, "a large batch");
+            device.runAll();
+            assertArrayEquals(data, read(target, data.length));
+            assertEquals(PinnedUploads.SLOTS * limit, device.pinnedBytes(), "pinned memory stays within the limit");
+            uploads.upload(target, new float[0], "nothing");
+            assertEquals(0, device.queuedWork(), "an empty write queues nothing");
+        }
+    }
+
+    @Test
     void withoutPinnedMemoryWritesAreSynchronous() {
         try (HostDevice device = new HostDevice(false); PinnedUploads uploads = new PinnedUploads(device)) {
             long target = device.malloc(3 * Integer.BYTES);
