@@ -69,7 +69,7 @@ final class EvaluateCommand implements Callable<Integer> {
             r = Evaluator.evaluate(model, samples, backend, batch, 4,
                     Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars));
         } catch (RuntimeException e) {
-            throw OutOfMemoryAdvice.atBatchSize(e, batch);
+            throw OutOfMemoryAdvice.atBatchSize(e, batch, null);  // kiln plan sizes training, not evaluation
         }
         out.printf(Locale.ROOT, "model: %s (%s + %s head, classes %s)%n", weights,
                 model.card().architecture(), model.card().head().type(), model.classes());

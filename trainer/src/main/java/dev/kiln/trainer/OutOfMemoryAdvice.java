@@ -10,11 +10,15 @@ public final class OutOfMemoryAdvice {
     private OutOfMemoryAdvice() {
     }
 
-    /** {@code e} itself, or, when it is a device's out-of-memory failure, a {@link UserInputException} saying so. */
-    public static RuntimeException atBatchSize(RuntimeException e, int batch) {
+    /**
+     * {@code e} itself, or, when it is a device's out-of-memory failure, a {@link UserInputException} saying so;
+     * {@code planCommand} (the {@code kiln plan} line for this run) is suggested when not null.
+     */
+    public static RuntimeException atBatchSize(RuntimeException e, int batch, String planCommand) {
         if (!(e instanceof DeviceMemoryExhausted)) return e;
         String cause = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
         return new UserInputException("the device ran out of memory at batch size " + batch + " (" + cause
-                + "); use a smaller --batch, or run `kiln plan --batch " + batch + "` to see what fits", e);
+                + "); use a smaller --batch" + (planCommand == null ? "" : ", or run `" + planCommand
+                + "` to see what fits"), e);
     }
 }

@@ -12,6 +12,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -29,6 +30,9 @@ class FineTuneOnEmulatedCudaTest {
      */
     private static final double LOSS_ABSOLUTE = 1e-5;
     private static final double LOSS_RELATIVE = 1e-4;
+
+    /** Most trained values agree to this (measured: 99% of the dense weights to 1e-6); at most 1% may not. */
+    private static final double CLOSE = 1e-5;
 
     /**
      * How far apart the trained parameters may end up. Adam divides each gradient by its own running size, so a
@@ -78,6 +82,12 @@ class FineTuneOnEmulatedCudaTest {
                 assertArrayEquals(expected, actual, name + ": frozen, so bit-identical on every backend");
             } else {
                 assertArrayEquals(expected, actual, (float) adamBound(onCpu), name);
+                int apart = 0;
+                for (int i = 0; i < expected.length; i++) {
+                    if (Math.abs(expected[i] - actual[i]) > CLOSE) apart++;
+                }
+                assertTrue(apart <= expected.length / 100, name + ": " + apart + " of " + expected.length
+                        + " values differ by more than " + CLOSE);
             }
         }
     }
