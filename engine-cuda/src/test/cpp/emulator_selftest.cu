@@ -37,3 +37,14 @@ extern "C" __global__ void selftest_unregistered_barrier(float* out) {
 extern "C" __global__ void selftest_record_order(int* order, int* counter) {
     order[(*counter)++] = (int) (blockIdx.x * blockDim.x + threadIdx.x);
 }
+
+// Even and odd threads wait at two different barriers: a hang on a GPU.
+extern "C" __global__ void selftest_two_barriers(float* out) {
+    if (threadIdx.x % 2 == 0) {
+        __syncthreads();
+        out[threadIdx.x] = 1.0f;
+    } else {
+        __syncthreads();
+        out[threadIdx.x] = 2.0f;
+    }
+}

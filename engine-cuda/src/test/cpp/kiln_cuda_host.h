@@ -31,7 +31,9 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 struct dim3 {
     unsigned int x = 1, y = 1, z = 1;
@@ -47,6 +49,7 @@ enum class Where { Running, AtBlockBarrier, AtWarpBarrier, Returned, Failed };
 struct EmulatedThread {
     dim3 index;
     Where where = Where::Running;
+    const char* site = nullptr;  // the file and line of the __syncthreads it waits at
     ucontext_t context;
 };
 
@@ -87,13 +90,14 @@ inline Launch& launch() {
 }
 
 // Suspends the calling thread at a barrier; the scheduler resumes it once the barrier opens.
-inline void wait_at(Where barrier, const char* what) {
+inline void wait_at(Where barrier, const char* what, const char* site = "") {
     Launch& l = launch();
     if (!l.cooperative) {
         fail(std::string(what) + " in a kernel registered as independent threads; register it as cooperative");
     }
     EmulatedThread* self = l.current;
     self->where = barrier;
+    self->site = site;
     swapcontext(&self->context, &l.scheduler);
 }
 
@@ -125,6 +129,13 @@ inline std::string open_barriers(std::vector<EmulatedThread>& threads) {
         }
     }
     if (atBlock == n) {
+        // One barrier is one call site: threads at two different __syncthreads would hang a GPU.
+        for (auto& t : threads) {
+            if (std::strcmp(t.site, threads[0].site) != 0) {
+                return std::string("threads wait at two different __syncthreads calls (") + threads[0].site + " and "
+                       + t.site + ")";
+            }
+        }
         for (auto& t : threads) t.where = Where::Running;
     } else if (atBlock > 0 && atBlock + returned == n) {
         return "__syncthreads reached by " + std::to_string(atBlock) + " of " + std::to_string(n)
@@ -138,9 +149,17 @@ inline std::string open_barriers(std::vector<EmulatedThread>& threads) {
            + std::to_string(returned) + " returned, the rest at warp shuffles): a GPU would hang";
 }
 
-inline std::vector<std::unique_ptr<char[]>>& stacks(std::size_t count) {
-    static std::vector<std::unique_ptr<char[]>> pool;
-    while (pool.size() < count) pool.emplace_back(new char[STACK_BYTES]);
+// Coroutine stacks, each with an inaccessible page below it, so that an overflow faults instead of corrupting
+// the neighbouring stack.
+inline std::vector<char*>& stacks(std::size_t count) {
+    static std::vector<char*> pool;
+    static const std::size_t page = (std::size_t) sysconf(_SC_PAGESIZE);
+    while (pool.size() < count) {
+        void* region = mmap(nullptr, page + STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (region == MAP_FAILED) throw std::runtime_error("no memory for an emulated thread's stack");
+        mprotect(region, page, PROT_NONE);
+        pool.push_back(static_cast<char*>(region) + page);
+    }
     return pool;
 }
 
@@ -151,7 +170,7 @@ inline void run_block_cooperatively(Launch& l) {
         EmulatedThread& t = l.threads[i];
         t.where = Where::Running;
         getcontext(&t.context);
-        t.context.uc_stack.ss_sp = pool[i].get();
+        t.context.uc_stack.ss_sp = pool[i];
         t.context.uc_stack.ss_size = STACK_BYTES;
         t.context.uc_link = &l.scheduler;
         makecontext(&t.context, thread_entry, 0);
@@ -246,9 +265,12 @@ void invoke(void** args) {
 #define blockDim (::kiln_host::launch().block)
 #define gridDim (::kiln_host::launch().grid)
 
-inline void __syncthreads() {
-    kiln_host::wait_at(kiln_host::Where::AtBlockBarrier, "__syncthreads");
-}
+// A macro, so that each barrier knows its line: threads waiting at two different __syncthreads calls would hang a
+// GPU. (A call's return address will not do: the optimizer copies a call into both arms of a branch.)
+#define __syncthreads() ::kiln_host::wait_at(::kiln_host::Where::AtBlockBarrier, "__syncthreads", \
+                                             __FILE__ ":" KILN_HOST_STRING(__LINE__))
+#define KILN_HOST_STRING(x) KILN_HOST_STRING_(x)
+#define KILN_HOST_STRING_(x) #x
 
 // Lane i gets lane i + delta's value, or its own where i + delta leaves the warp. Only a full warp is modelled.
 template <typename T>

@@ -116,6 +116,14 @@ class HostKernelsTest {
     }
 
     @Test
+    void threadsAtTwoDifferentBarriersFail() {
+        try (FloatPointer y = new FloatPointer(64); KernelArgs args = new KernelArgs(1).ptr(y.address())) {
+            String error = HostKernels.launch(SELF_TEST + "two_barriers", 1, 64, args.pointers());
+            assertTrue(error != null && error.contains("two different __syncthreads"), error);
+        }
+    }
+
+    @Test
     void aBarrierInAKernelRegisteredAsIndependentFails() {
         try (FloatPointer y = new FloatPointer(64); KernelArgs args = new KernelArgs(1).ptr(y.address())) {
             String error = HostKernels.launch(SELF_TEST + "unregistered_barrier", 1, 64, args.pointers());
