@@ -125,8 +125,8 @@ final class FinetuneCommand implements Callable<Integer> {
         try {
             new FineTuner(o, Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars)).run();
         } catch (RuntimeException e) {
-            throw OutOfMemoryAdvice.atBatchSize(e, batch,
-                    "kiln plan --model " + model.cliName() + " --head " + head + " --batch " + batch);
+            String model = this.model == null ? "" : " --model " + this.model.cliName();  // null: told from --weights
+            throw OutOfMemoryAdvice.atBatchSize(e, batch, "kiln plan" + model + " --head " + head + " --batch " + batch);
         }
         return 0;
     }
