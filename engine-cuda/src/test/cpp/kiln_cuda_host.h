@@ -276,11 +276,15 @@ void invoke(void** args) {
 template <typename T>
 T __shfl_down_sync(unsigned mask, T value, unsigned delta, int width = kiln_host::WARP) {
     static_assert(sizeof(T) <= sizeof(unsigned long long), "shuffle of a value wider than 8 bytes");
-    if (mask != 0xffffffffu || width != kiln_host::WARP) kiln_host::fail_in_kernel("only full-warp shuffles are emulated");
+    if (mask != 0xffffffffu || width != kiln_host::WARP) {
+        kiln_host::fail_in_kernel("only full-warp shuffles are emulated");
+    }
     kiln_host::Launch& l = kiln_host::launch();
     unsigned self = l.current->index.x;
     unsigned lane = self % kiln_host::WARP;
-    if (self - lane + kiln_host::WARP > l.block.x) kiln_host::fail_in_kernel("a full-warp shuffle in a warp of fewer than 32 threads");
+    if (self - lane + kiln_host::WARP > l.block.x) {
+        kiln_host::fail_in_kernel("a full-warp shuffle in a warp of fewer than 32 threads");
+    }
     std::memcpy(&l.shuffleSlots[self], &value, sizeof(T));
     kiln_host::wait_at(kiln_host::Where::AtWarpBarrier, "__shfl_down_sync");
     T result = value;

@@ -369,7 +369,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean,
                                          Tensor runningVar, double momentum, double eps, Tensor saveMean,
                                          Tensor saveInvStd) {
-        libraries.batchNormForwardTraining(x, gamma, beta, y, runningMean, runningVar, momentum, eps, saveMean, saveInvStd);
+        libraries.batchNormForwardTraining(x, gamma, beta, y, runningMean, runningVar, momentum, eps, saveMean,
+                saveInvStd);
     }
 
     @Override

@@ -109,7 +109,7 @@ final class CudaDevice implements DeviceRuntime {
         }
     }
 
-    // ------------------------------------------------------------------ copies (synchronous for the host)
+    // ------------------------------------------------------------------ copies, pinned memory and events
 
     @Override
     public void copyToDevice(long deviceAddress, Pointer host, long bytes, String context) {

@@ -49,7 +49,9 @@ final class PinnedUploads implements AutoCloseable {
 
     /** With buffers of at most {@code slotLimit} bytes (a multiple of 1 MiB). */
     PinnedUploads(DeviceRuntime device, long slotLimit) {
-        if (slotLimit < GRANULE || slotLimit % GRANULE != 0) throw new IllegalArgumentException("slot limit " + slotLimit);
+        if (slotLimit < GRANULE || slotLimit % GRANULE != 0) {
+            throw new IllegalArgumentException("staging buffer limit " + slotLimit + " is not a multiple of 1 MiB");
+        }
         this.device = device;
         this.slotLimit = slotLimit;
         for (int i = 0; i < SLOTS; i++) slots[i] = new Slot();
@@ -87,7 +89,9 @@ final class PinnedUploads implements AutoCloseable {
             slot.address = device.mallocPinned(capacity);
             slot.pinned = slot.address != 0;
             if (!slot.pinned) slot.address = Pointer.malloc(capacity).address();
-            if (slot.address == 0) throw new OutOfMemoryError("no host memory for a staging buffer of " + capacity + " bytes");
+            if (slot.address == 0) {
+                throw new OutOfMemoryError("no host memory for a staging buffer of " + capacity + " bytes");
+            }
             slot.capacity = capacity;
         }
         return slot;

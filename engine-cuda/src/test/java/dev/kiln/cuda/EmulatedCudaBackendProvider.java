@@ -7,8 +7,8 @@ import java.util.Optional;
 
 /**
  * The "cuda-emulated" backend, on the test class path only: {@link CudaBackend}'s own code with its kernels run by
- * the host emulation ({@link HostKernels}), device memory and its stream in {@link HostDevice} and cuDNN and cuBLAS replaced by the CPU
- * backend ({@link CpuLibraries}). engine-core's shared suites run on it here, so every Kiln kernel and every line
+ * the host emulation ({@link HostKernels}), device memory and its stream in {@link HostDevice}, and cuDNN and
+ * cuBLAS replaced by the CPU backend ({@link CpuLibraries}). engine-core's shared suites run on it here, so every Kiln kernel and every line
  * of the backend's glue is exercised on machines without a GPU. Its priority is below the CPU's: it is never
  * picked by {@code auto}.
  */

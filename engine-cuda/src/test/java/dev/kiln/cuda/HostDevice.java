@@ -106,7 +106,9 @@ final class HostDevice implements DeviceRuntime {
     }
 
     private void requireEvent(long event) {
-        if (!events.containsKey(event)) throw new IllegalStateException("event " + event + " was never created, or was destroyed");
+        if (!events.containsKey(event)) {
+            throw new IllegalStateException("event " + event + " was never created, or was destroyed");
+        }
     }
 
     @Override
@@ -141,7 +143,8 @@ final class HostDevice implements DeviceRuntime {
     public synchronized void freePinned(long address) {
         for (Work work : queue) {
             if (work.pinnedSource() != 0 && pinned.floorKey(work.pinnedSource()) == address) {
-                throw new IllegalStateException("pinned buffer " + hex(address) + " freed while " + work.what() + " still reads it");
+                throw new IllegalStateException("pinned buffer " + hex(address) + " freed while " + work.what()
+                        + " still reads it");
             }
         }
         release(pinned, address, "freePinned");
@@ -154,7 +157,9 @@ final class HostDevice implements DeviceRuntime {
     }
 
     private static void release(TreeMap<Long, Long> blocks, long address, String call) {
-        if (blocks.remove(address) == null) throw new IllegalStateException(call + " of " + hex(address) + ", which it did not allocate");
+        if (blocks.remove(address) == null) {
+            throw new IllegalStateException(call + " of " + hex(address) + ", which it did not allocate");
+        }
         Pointer.free(DevicePointers.at(address));
     }
 
