@@ -5,7 +5,8 @@
 //   - Blocks run one after another, so `__shared__` can be plain `static` storage that each block reuses. They
 //     run in a shuffled order, and so do the threads of a block between barriers: a GPU promises no order either,
 //     and a kernel that depends on one should fail here too. Each launch seeds its shuffles from the kernel's name,
-//     its geometry and how often that kernel has run, so a failure repeats even when the test runs alone.
+//     its geometry and how often that kernel has run in this process, so a failure repeats when the same tests run
+//     in the same order.
 //     (A thread runs uninterrupted between barriers, though: a lost update between two threads' `+=` on one
 //     location cannot happen here.)
 //   - A kernel registered as *independent* runs its threads one after another as plain calls; it must not wait at a

@@ -82,11 +82,16 @@ final class CachingDeviceAllocator implements AutoCloseable {
 
     /** Returns every cached (free) block to the driver. Blocks in use are untouched. */
     synchronized void emptyCache() {
-        for (ArrayDeque<Long> list : freeLists.values()) {
-            for (long address : list) raw.free(address);
+        for (Map.Entry<Long, ArrayDeque<Long>> bucket : freeLists.entrySet()) {
+            ArrayDeque<Long> list = bucket.getValue();
+            // Off the list before it goes back, so that a failing free leaves no freed block to hand out again.
+            while (!list.isEmpty()) {
+                long address = list.pop();
+                bytesCached -= bucket.getKey();
+                raw.free(address);
+            }
         }
         freeLists.clear();
-        bytesCached = 0;
     }
 
     synchronized long bytesInUse() {

@@ -192,6 +192,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     private int[] readInts(Tensor src) {
+        requireContiguous("readInts", src);
         int n = Math.toIntExact(src.numel());
         int[] out = new int[n];
         try (IntPointer host = new IntPointer(n)) {
@@ -463,8 +464,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     /**
      * A kernel cannot throw, and an out-of-range label would only turn its row's loss into NaN. So the labels (one
-     * int per row, read back while the host waits for the loss anyway) are checked here, with the CPU backend's
-     * message.
+     * int per row) are read back and checked here, with the CPU backend's message. The read waits for the queued
+     * forward pass; a training step waits for the loss a moment later anyway, so it costs only the latency of the
+     * loss kernels queued after the wait.
      */
     private void requireLabelsBelow(Tensor labels, int classes) {
         int[] values = readInts(labels);
@@ -515,11 +517,14 @@ public final class CudaBackend implements Backend, AutoCloseable {
     /** Frees the cached memory, kernel modules and library handles. Tensors still alive become invalid. */
     @Override
     public void close() {
-        synchronize();
-        uploads.close();
-        launcher.close();
-        memory.close();
-        device.close();
+        try {
+            synchronize();
+            uploads.close();
+        } finally {
+            launcher.close();
+            memory.close();
+            device.close();
+        }
     }
 
     @Override

@@ -6,7 +6,9 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The argument list of one kernel launch, in the form {@code cuLaunchKernel} takes: an array of pointers, the i-th
@@ -24,6 +26,7 @@ final class KernelArgs implements AutoCloseable {
     private final BytePointer values;
     private final PointerPointer<Pointer> pointers;
     private final List<Pointer> structs = new ArrayList<>();
+    private final Map<Integer, long[]> structWords = new HashMap<>();
     private final StringBuilder kinds = new StringBuilder();
     private int count;
 
@@ -59,6 +62,7 @@ final class KernelArgs implements AutoCloseable {
         check();
         LongPointer buffer = new LongPointer(words);
         structs.add(buffer);
+        structWords.put(count, words.clone());
         pointers.put(count, buffer);
         kinds.append('s');
         count++;
@@ -97,6 +101,13 @@ final class KernelArgs implements AutoCloseable {
         pointers.put(count, DevicePointers.at(values.address() + (long) count * SLOT));
         count++;
         return this;
+    }
+
+    /** The words of the struct passed as argument {@code i}, for tests. */
+    long[] structWords(int i) {
+        long[] words = structWords.get(i);
+        if (words == null) throw new IllegalArgumentException("argument " + i + " is not a struct");
+        return words.clone();
     }
 
     /** The bytes of slot {@code i}, for tests. */

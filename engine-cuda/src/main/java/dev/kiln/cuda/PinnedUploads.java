@@ -17,7 +17,10 @@ import org.bytedeco.javacpp.Pointer;
  * memory cannot be had, a buffer is ordinary host memory and its copies are synchronous.
  */
 final class PinnedUploads implements AutoCloseable {
-    /** Two: a batch's images and labels, or this batch and the next, without waiting on each other. */
+    /**
+     * Two: a batch's images and its labels, or one piece of a large write and the next, are queued without the
+     * host waiting between them.
+     */
     static final int SLOTS = 2;
     /** The most one staging buffer holds: 32 MiB, about a millisecond of PCIe transfer. */
     static final long DEFAULT_SLOT_LIMIT = 32L << 20;

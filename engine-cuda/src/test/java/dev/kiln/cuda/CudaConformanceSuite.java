@@ -37,6 +37,18 @@ abstract class CudaConformanceSuite {
      */
     private static final double CONV_TOLERANCE = 5e-3;
 
+    /*
+     * The other tolerances, absolute and relative to the float64 reference, go by what an op computes (inputs in
+     * [-1, 1] unless a test says otherwise); an indexing or layout error is of order 1 in every case:
+     *   0     exact ops: copies, fills, ReLU, max pooling's choice of a window's maximum;
+     *   1e-6  one or two float roundings per element (elementwise ops, pooling, softmax, Adam and SGD steps):
+     *         float's half-ulp near 1 is 6e-8;
+     *   1e-5  sums of up to a few hundred terms (channel sums, batch means, inference batch norm);
+     *   1e-4  sums of products, or values divided by a standard deviation (GEMM over k = 53, training batch norm,
+     *         a row's cross-entropy over 1000 logits of up to 20);
+     *   sum   a million terms, summed in double on the device: 1e-3 absolute on a total of a few hundred.
+     */
+
     private CudaBackend cuda;
     private MemoryScope scope;
     private final SplittableRandom random = new SplittableRandom(42);
@@ -60,6 +72,7 @@ abstract class CudaConformanceSuite {
 
     @AfterEach
     void closeScope() {
+        if (cuda != null) cuda.synchronize();  // a failure in queued work shows in this test, not the next
         if (scope != null) scope.close();
     }
 
@@ -497,6 +510,19 @@ abstract class CudaConformanceSuite {
         for (int i = 0; i < 3; i++) step.run();
         assertEquals(mallocs, cuda.deviceAllocations(), "steps after the first must be served from the cache");
         assertEquals(inUse, cuda.bytesInUse(), "a closed scope must give every block back");
+    }
+
+    @Test
+    void emptyingTheCacheWaitsForQueuedWork() {
+        try (MemoryScope step = MemoryScope.open()) {
+            Tensor x = Tensor.of(cuda, randomFloats(100_000, -1, 1), 100_000);
+            Tensor out = Tensor.empty(cuda, DType.F32, Shape.of(100_000));
+            cuda.add(x, x, out);
+        }
+        // Both blocks are back in the cache while the add may still be queued: they go back to the driver only
+        // after the device is done with them.
+        cuda.emptyCache();
+        assertEquals(0, cuda.bytesCached());
     }
 
     @Test

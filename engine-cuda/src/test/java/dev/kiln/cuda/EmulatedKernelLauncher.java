@@ -11,9 +11,12 @@ import org.bytedeco.javacpp.PointerPointer;
  */
 final class EmulatedKernelLauncher implements KernelLauncher {
     private final HostDevice device;
+    private final boolean synchronizeKernels;
 
-    EmulatedKernelLauncher(HostDevice device) {
+    /** With {@code synchronizeKernels} (kiln.cuda.debugSync), each launch runs at once, so an error names it. */
+    EmulatedKernelLauncher(HostDevice device, boolean synchronizeKernels) {
         this.device = device;
+        this.synchronizeKernels = synchronizeKernels;
     }
 
     @Override
@@ -23,9 +26,10 @@ final class EmulatedKernelLauncher implements KernelLauncher {
         device.enqueue("kernel " + kernel + " (" + file + ")", () -> {
             try (values) {
                 String error = HostKernels.launch(kernel, gridX, blockX, values.pointers);
-                if (error != null) throw new IllegalStateException(error + " (from " + file + ")");
+                if (error != null) throw new IllegalStateException(error);
             }
         });
+        if (synchronizeKernels) device.runAll();
     }
 
     /** A copy of a launch's argument values, each in memory of its own, and the array of pointers to them. */
@@ -39,10 +43,7 @@ final class EmulatedKernelLauncher implements KernelLauncher {
             values = new LongPointer[kinds.length()];
             for (int i = 0; i < kinds.length(); i++) {
                 if (kinds.charAt(i) == 's') {
-                    // A struct of 8-byte words (StridedLayout), passed by value.
-                    long[] words = new long[StridedLayout.WORDS];
-                    new LongPointer(args.pointers().get(i)).get(words);
-                    values[i] = new LongPointer(words);
+                    values[i] = new LongPointer(args.structWords(i));  // a struct of 8-byte words, by value
                 } else {
                     values[i] = new LongPointer(new long[] {args.slotValue(i)});  // an 8-byte slot
                 }

@@ -11,9 +11,10 @@ import java.util.TreeMap;
  * A {@link DeviceRuntime} on the host, for running {@link CudaBackend} without a GPU. "Device" addresses are
  * malloc'd host addresses, and the device's one stream is a queue: asynchronous copies, fills, kernel launches
  * ({@link EmulatedKernelLauncher}) and library calls ({@link CpuLibraries}) are queued and run in order only when
- * the host must wait for them: a copy to the host, a synchronize, a free, or an event wait (which runs the queue up
- * to where the event was recorded, no further). So a caller that refills a staging buffer before the copy out of it
- * has run, or waits on the wrong event, sends the wrong data here as it would on a GPU.
+ * the host must wait for them: a copy from or to pageable host memory, a synchronize, or an event wait (which runs
+ * the queue up to where the event was recorded, no further). So a caller that refills a staging buffer before the
+ * copy out of it has run, or waits on the wrong event, sends the wrong data here as it would on a GPU; and freeing
+ * memory while work is queued fails.
  *
  * <p>Unlike a GPU, it checks every copy and fill against the live allocations, so a wrong size or offset fails at
  * once instead of corrupting memory.
@@ -31,18 +32,24 @@ final class HostDevice implements DeviceRuntime {
     private final Map<Long, Long> events = new HashMap<>();
     private long nextEvent = 1;
     private final boolean offersPinnedMemory;
+    private final long capacity;
+    private long allocated;
 
     /** One piece of queued work; {@code pinnedSource} is the pinned address it reads, or 0. */
     private record Work(String what, Runnable run, long pinnedSource) {
     }
 
     HostDevice() {
-        this(true);
+        this(true, Long.MAX_VALUE);
     }
 
-    /** With {@code offersPinnedMemory} false, every request for pinned memory fails, as on a host short of it. */
-    HostDevice(boolean offersPinnedMemory) {
+    /**
+     * A device of {@code capacity} bytes, beyond which malloc fails as cudaMalloc does on a full GPU. With
+     * {@code offersPinnedMemory} false, every request for pinned memory fails, as on a host short of it.
+     */
+    HostDevice(boolean offersPinnedMemory, long capacity) {
         this.offersPinnedMemory = offersPinnedMemory;
+        this.capacity = capacity;
     }
 
     // ------------------------------------------------------------------ the stream
@@ -125,13 +132,26 @@ final class HostDevice implements DeviceRuntime {
 
     @Override
     public synchronized long malloc(long bytes) {
-        return allocate(live, bytes);
+        if (bytes > capacity - allocated) return 0;
+        long address = allocate(live, bytes);
+        if (address != 0) allocated += bytes;
+        return address;
     }
 
+    /**
+     * Refuses to free memory that queued work may still use. cudaFree is only documented to "possibly" wait for
+     * the device, so the caller must have waited ({@link RawDeviceMemory#awaitIdle}, a synchronize) first.
+     */
     @Override
     public synchronized void free(long address) {
-        runAll();  // as cudaFree, which waits for the device
+        if (!queue.isEmpty()) {
+            throw new IllegalStateException("free of " + hex(address) + " while " + queue.size()
+                    + " pieces of work are queued (the first: " + queue.peekFirst().what()
+                    + "); wait for the device first");
+        }
+        Long bytes = live.get(address);
         release(live, address, "free");
+        allocated -= bytes;
     }
 
     @Override
@@ -218,9 +238,10 @@ final class HostDevice implements DeviceRuntime {
         if (bytes == 0) return;
         Map.Entry<Long, Long> block = blocks.floorEntry(address);
         if (block == null || address + bytes > block.getKey() + block.getValue()) {
+            String nearest = block == null ? ""
+                    : " (nearest: " + block.getValue() + " bytes at " + hex(block.getKey()) + ")";
             throw new IllegalStateException(context + ": " + bytes + " bytes at " + hex(address)
-                    + " are not inside one allocation"
-                    + (block == null ? "" : " (nearest: " + block.getValue() + " bytes at " + hex(block.getKey()) + ")"));
+                    + " are not inside one allocation" + nearest);
         }
     }
 
@@ -233,12 +254,15 @@ final class HostDevice implements DeviceRuntime {
         return "host emulation";
     }
 
+    /** Frees what is left of device memory; pinned buffers and events must have been given back already. */
     @Override
     public synchronized void close() {
         runAll();
         for (long address : live.keySet()) Pointer.free(DevicePointers.at(address));
-        for (long address : pinned.keySet()) Pointer.free(DevicePointers.at(address));
         live.clear();
-        pinned.clear();
+        if (!pinned.isEmpty() || !events.isEmpty()) {
+            throw new IllegalStateException("closed with " + pinned.size() + " pinned buffers and " + events.size()
+                    + " events never given back");
+        }
     }
 }

@@ -32,7 +32,8 @@ class PinnedUploadsTest {
             assertEquals(PinnedUploads.SLOTS, device.queuedWork(), "the writes were asynchronous");
             device.runAll();
             for (int i = 0; i < writes; i++) assertArrayEquals(data[i], read(targets[i], data[i].length), "write " + i);
-            assertEquals(PinnedUploads.SLOTS, device.pinnedAllocations(), "one pinned buffer per slot, replaced in place");
+            assertEquals(PinnedUploads.SLOTS, device.pinnedAllocations(),
+                    "one pinned buffer per slot, replaced in place");
         }
     }
 
@@ -54,7 +55,8 @@ class PinnedUploadsTest {
 
     @Test
     void withoutPinnedMemoryWritesAreSynchronous() {
-        try (HostDevice device = new HostDevice(false); PinnedUploads uploads = new PinnedUploads(device)) {
+        try (HostDevice device = new HostDevice(false, Long.MAX_VALUE);
+             PinnedUploads uploads = new PinnedUploads(device)) {
             long target = device.malloc(3 * Integer.BYTES);
             uploads.upload(target, new int[] {7, -8, 9}, "labels");
             assertEquals(0, device.queuedWork());

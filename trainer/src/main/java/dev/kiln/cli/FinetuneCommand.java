@@ -5,7 +5,6 @@ import dev.kiln.io.model.ModelKind;
 import dev.kiln.trainer.Checkpoint;
 import dev.kiln.trainer.FineTuneOptions;
 import dev.kiln.trainer.FineTuner;
-import dev.kiln.trainer.OutOfMemoryAdvice;
 import dev.kiln.trainer.Reporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -122,12 +121,7 @@ final class FinetuneCommand implements Callable<Integer> {
         o.limitPerClass = limitPerClass;
         if (workers != null) o.workers = workers;
         boolean bars = progress != null ? progress : System.console() != null;
-        try {
-            new FineTuner(o, Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars)).run();
-        } catch (RuntimeException e) {
-            String model = this.model == null ? "" : " --model " + this.model.cliName();  // null: told from --weights
-            throw OutOfMemoryAdvice.atBatchSize(e, batch, "kiln plan" + model + " --head " + head + " --batch " + batch);
-        }
+        new FineTuner(o, Reporter.of(spec.commandLine().getOut(), spec.commandLine().getErr(), bars)).run();
         return 0;
     }
 }

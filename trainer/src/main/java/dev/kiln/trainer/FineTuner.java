@@ -3,6 +3,7 @@ package dev.kiln.trainer;
 import dev.kiln.backend.Backend;
 import dev.kiln.io.model.KilnModelFile;
 import dev.kiln.io.model.LoadedModel;
+import dev.kiln.io.model.ModelKind;
 import dev.kiln.nn.Initializers;
 import dev.kiln.nn.Layer;
 import dev.kiln.optim.Adam;
@@ -127,6 +128,8 @@ public final class FineTuner {
             throw new TrainingDivergedException(e.getMessage() + "; stopped. "
                     + (Files.exists(cp) ? "The last good checkpoint is " + cp + " (after epoch " + run.history.size() + ")"
                     : "No checkpoint was written yet"));
+        } catch (RuntimeException e) {
+            throw OutOfMemoryAdvice.atBatchSize(e, opts.batch, planCommand(model, data.classCount()));
         } finally {
             pool.shutdownNow();
         }
@@ -147,6 +150,13 @@ public final class FineTuner {
     }
 
     /** The pretrained backbone without its top, or a fresh one for --weights none. */
+    /** The {@code kiln plan} line that sizes this run, for the advice after an out-of-memory failure. */
+    private String planCommand(FineTuneModel model, int classes) {
+        return "kiln plan --model " + ModelKind.of(model.card()).cliName() + " --head " + opts.head + " --classes "
+                + classes + (opts.unfreezeFrom == null ? "" : " --unfreeze-from " + opts.unfreezeFrom)
+                + " --batch " + opts.batch;
+    }
+
     private LoadedModel loadBackbone() throws IOException {
         if (opts.weights.equals(Backbones.NONE)) {
             reporter.warn("--weights none: the backbone keeps its random initialization");

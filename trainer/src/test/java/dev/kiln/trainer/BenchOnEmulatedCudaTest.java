@@ -1,5 +1,6 @@
 package dev.kiln.trainer;
 
+import dev.kiln.backend.Backend;
 import dev.kiln.backend.Backends;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,6 +29,7 @@ class BenchOnEmulatedCudaTest {
         assumeTrue(Backends.find("cuda-emulated").isPresent(), "skipped: the cuda-emulated backend is unavailable");
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         PrintStream stdout = System.out;
+        Backend previousDefault = Backends.defaultBackend();
         int exit;
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -35,7 +37,7 @@ class BenchOnEmulatedCudaTest {
                     "--batch", "2", "--steps", "1", "--warmup", "0", "--json");
         } finally {
             System.setOut(stdout);
-            Backends.setDefaultBackend(Backends.get("cpu"));  // the benchmark made the emulated backend the default
+            Backends.setDefaultBackend(previousDefault);  // the benchmark made the emulated backend the default
         }
         assertEquals(0, exit);
         List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();

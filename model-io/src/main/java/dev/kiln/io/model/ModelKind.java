@@ -50,6 +50,14 @@ public enum ModelKind {
         throw new IllegalArgumentException("unknown model '" + name + "'; known: " + cliNames());
     }
 
+    /** The kind whose architecture and variant a model card describes. */
+    public static ModelKind of(ModelCard card) {
+        for (ModelKind k : values()) {
+            if (k.architecture == card.architecture() && k.variant == card.variant()) return k;
+        }
+        throw new IllegalArgumentException("no model kind for " + card.architecture() + " " + card.variant());
+    }
+
     public static List<String> cliNames() {
         return Arrays.stream(values()).map(ModelKind::cliName).toList();
     }
