@@ -1,5 +1,6 @@
 package dev.kiln.trainer;
 
+import dev.kiln.backend.Backends;
 import dev.kiln.io.NamedTensors;
 import dev.kiln.io.TensorData;
 import dev.kiln.io.model.ModelKind;
@@ -8,8 +9,9 @@ import dev.kiln.models.ResNet50;
 import dev.kiln.models.ResNetVariant;
 import dev.kiln.nn.Parameter;
 import dev.kiln.testing.SharedData;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,6 +19,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Keras semantics for a frozen backbone with BatchNorm: phase 1 runs the backbone in TRAIN mode (no feature cache)
@@ -28,8 +31,11 @@ class FrozenBatchNormTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void phase1InTrainModeLeavesResNetWeightsAndBatchNormStatisticsBitIdentical() throws Exception {
+    /** On the CPU, and on the CUDA backend's own code (kernels emulated, cuDNN's part done by the CPU backend). */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "cuda-emulated"})
+    void phase1InTrainModeLeavesResNetWeightsAndBatchNormStatisticsBitIdentical(String device) throws Exception {
+        assumeTrue(Backends.find(device).isPresent(), () -> "skipped: backend " + device + " is unavailable here");
         ResNet50 backbone = new ResNet50(ResNetVariant.TORCHVISION_V1_5, false, 0);
         NamedTensors file = new NamedTensors();
         SplittableRandom rng = new SplittableRandom(11);
@@ -52,7 +58,7 @@ class FrozenBatchNormTest {
         o.epochs = 1;
         o.fineTuneEpochs = 0;
         o.cacheFeatures = false; // the backbone must really run, in TRAIN mode
-        o.device = "cpu";
+        o.device = device;
         o.out = tmp.resolve("run");
         new FineTuner(o, new CollectingReporter()).run();
 
