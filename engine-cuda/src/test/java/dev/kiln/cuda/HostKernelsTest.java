@@ -100,25 +100,24 @@ class HostKernelsTest {
 
     @Test
     void aBarrierThatSomeThreadsNeverReachFails() {
-        try (FloatPointer y = new FloatPointer(64); KernelArgs args = new KernelArgs(1).ptr(y.address())) {
-            String error = HostKernels.launch(SELF_TEST + "divergent_barrier", 1, 64, args.pointers());
-            assertTrue(error != null && error.contains("__syncthreads reached by 32 of 64 threads"), error);
-        }
+        assertLaunchFails("divergent_barrier", "__syncthreads reached by 32 of 64 threads");
     }
 
     @Test
     void threadsAtTwoDifferentBarriersFail() {
-        try (FloatPointer y = new FloatPointer(64); KernelArgs args = new KernelArgs(1).ptr(y.address())) {
-            String error = HostKernels.launch(SELF_TEST + "two_barriers", 1, 64, args.pointers());
-            assertTrue(error != null && error.contains("two different __syncthreads"), error);
-        }
+        assertLaunchFails("two_barriers", "two different __syncthreads");
     }
 
     @Test
     void aBarrierInAKernelRegisteredAsIndependentFails() {
+        assertLaunchFails("unregistered_barrier", "register it as cooperative");
+    }
+
+    /** Launches a self-test kernel that takes one float* over a block of 64 threads; it must fail saying so. */
+    private static void assertLaunchFails(String kernel, String reason) {
         try (FloatPointer y = new FloatPointer(64); KernelArgs args = new KernelArgs(1).ptr(y.address())) {
-            String error = HostKernels.launch(SELF_TEST + "unregistered_barrier", 1, 64, args.pointers());
-            assertTrue(error != null && error.contains("register it as cooperative"), error);
+            String error = HostKernels.launch(SELF_TEST + kernel, 1, 64, args.pointers());
+            assertTrue(error != null && error.contains(reason), kernel + ": " + error);
         }
     }
 
