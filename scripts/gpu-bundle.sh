@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Prepares everything scripts/gpu-check.sh needs on a GPU machine that has neither Maven nor a network:
-#   target/gpu-bundle/lib/           every module jar and every runtime + test dependency jar
+# Prepares everything scripts/gpu-check.sh needs on a GPU machine that has neither Maven, nor a network, nor Java
+# (the lent H200 has none), within the 64 MiB that a device call carries:
+#   target/gpu-bundle/lib/           the jars the check runs: engine-core (and its tests), engine-cuda, bench, and
+#                                    their runtime and test dependencies (not the trainer's plotting or HDF5 ones)
 #   target/gpu-bundle/test-classes/  engine-cuda's compiled tests
-#   target/gpu-bundle/jre/           (only with KILN_JLINK=1) a small Java runtime made with jlink
+#   target/gpu-bundle/jre.tar.xz     a small Java runtime made with jlink, compressed (skip with KILN_JLINK=0);
+#                                    gpu-check.sh unpacks it into /tmp
+#   target/gpu-bundle/oracle/        the oracle cases, except the 113 MB ResNet50 pair
 #   target/gpu-bundle/gpu-check.sh   a copy of the check script
 # Run from anywhere inside the repository. Uses Maven offline (-o) unless MAVEN_OFFLINE=0; the first run on a
 # fresh machine needs MAVEN_OFFLINE=0 to download junit-platform-console-standalone.
@@ -12,24 +16,26 @@ cd "$root"
 bundle="$root/target/gpu-bundle"
 offline=$([ "${MAVEN_OFFLINE:-1}" = 1 ] && echo -o || true)
 console_version="${JUNIT_PLATFORM_VERSION:-1.10.2}"
+limit_mib=60  # a device call carries 64 MiB, the working tree included
 
 rm -rf "$bundle"
 mkdir -p "$bundle/lib"
 
-# One reactor run, so that modules resolve each other from their target/ folders (nothing is installed).
+# One reactor run, so that modules resolve each other from their target/ folders (nothing is installed). Only the
+# modules the check runs copy their dependencies.
 echo "gpu-bundle: building jars and copying runtime + test dependencies (mvn $offline package -DskipTests)"
-mvn $offline -q -B package dependency:copy-dependencies -DskipTests -DincludeScope=test -DexcludeGroupIds=dev.kiln \
+mvn $offline -q -B package -DskipTests
+mvn $offline -q -B dependency:copy-dependencies -pl engine-core,engine-cuda,bench -DincludeScope=test \
+    -DexcludeGroupIds=dev.kiln,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
     -DoutputDirectory="$bundle/lib"
+# JUnit, whole, in the console launcher's jar.
 mvn $offline -q -B dependency:copy \
     -Dartifact="org.junit.platform:junit-platform-console-standalone:$console_version" \
     -DoutputDirectory="$bundle/lib"
 
-# The project's own jars (main code only; tests travel as classes below).
-for jar in */target/*.jar; do
-  case "$jar" in *-tests.jar|*-sources.jar|*-javadoc.jar) continue ;; esac
-  cp "$jar" "$bundle/lib/"
-done
-cp engine-core/target/engine-core-*-tests.jar "$bundle/lib/"   # the oracle-parity suites, run there on CUDA
+# The project's own jars (main code only, except engine-core's test suites, which run there on CUDA).
+for module in engine-core engine-cuda bench; do cp "$module"/target/"$module"-*[0-9T].jar "$bundle/lib/"; done
+cp engine-core/target/engine-core-*-tests.jar "$bundle/lib/"
 cp -r engine-cuda/target/test-classes "$bundle/test-classes"
 cp scripts/gpu-check.sh scripts/torch_gpu_bench.py "$bundle/"
 
@@ -43,10 +49,19 @@ if [ -d "$shared/oracle/cases" ]; then
   done
 fi
 
-if [ "${KILN_JLINK:-0}" = 1 ]; then
+if [ "${KILN_JLINK:-1}" = 1 ]; then
   echo "gpu-bundle: making a Java runtime with jlink"
-  jlink --add-modules java.base,java.logging,java.xml,java.management,jdk.unsupported \
-        --strip-debug --no-header-files --no-man-pages --compress=2 --output "$bundle/jre"
+  jre="$(mktemp -d)"
+  # Uncompressed inside, so that xz does the compressing: 13 MB against 20 MB with jlink's own zip.
+  jlink --add-modules java.base,java.logging,java.xml,java.management,jdk.unsupported,jdk.zipfs \
+        --strip-debug --no-header-files --no-man-pages --compress=0 --output "$jre/jre"
+  tar -C "$jre" -cf - jre | xz -T0 -6 > "$bundle/jre.tar.xz"
+  rm -rf "$jre"
 fi
 
-echo "gpu-bundle: $(du -sh "$bundle" | cut -f1) in $bundle"
+size_mib=$(( $(du -sk "$bundle" | cut -f1) / 1024 ))
+echo "gpu-bundle: ${size_mib} MiB in $bundle"
+if [ "$size_mib" -gt "$limit_mib" ]; then
+  echo "gpu-bundle: more than the ${limit_mib} MiB a device call can carry" >&2
+  exit 1
+fi

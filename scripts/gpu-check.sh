@@ -20,9 +20,13 @@ log() { echo "gpu-check: $*" >&2; }
 
 # ---------------------------------------------------------------- Java
 java_bin="${JAVA:-}"
-[ -z "$java_bin" ] && [ -x "$bundle/jre/bin/java" ] && java_bin="$bundle/jre/bin/java"
+if [ -z "$java_bin" ] && [ -f "$bundle/jre.tar.xz" ]; then
+  jre_dir="${TMPDIR:-/tmp}/kiln-gpu-check-jre"
+  [ -x "$jre_dir/jre/bin/java" ] || { mkdir -p "$jre_dir" && tar -C "$jre_dir" -xJf "$bundle/jre.tar.xz"; }
+  java_bin="$jre_dir/jre/bin/java"
+fi
 [ -z "$java_bin" ] && java_bin="$(command -v java || true)"
-[ -n "$java_bin" ] || { echo '{"error":"no java: install a JDK 17+ or bundle one with KILN_JLINK=1"}'; exit 2; }
+[ -n "$java_bin" ] && [ -x "$java_bin" ] || { echo '{"error":"no java: install a JDK 17+, or bundle one (the default)"}'; exit 2; }
 
 # ---------------------------------------------------------------- CUDA libraries from pip wheels
 nvidia_lib_dirs() {
@@ -47,8 +51,12 @@ PY
   # Without a usable python3, look in the usual places.
   for d in /usr/lib/python3*/site-packages/nvidia/*/lib /usr/local/lib/python3*/*-packages/nvidia/*/lib \
            /opt/conda/lib/python3*/site-packages/nvidia/*/lib "$HOME"/.local/lib/python3*/site-packages/nvidia/*/lib \
-           /usr/lib/python3/dist-packages/nvidia/*/lib; do
+           /usr/lib/python3/dist-packages/nvidia/*/lib /opt/*/.venv/lib/python3*/site-packages/nvidia/*/lib; do
     [ -d "$d" ] && echo "$d"
+  done
+  # The driver's own folder, where a container mounts it outside the linker's default path.
+  for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
+    [ -e "$d/libcuda.so.1" ] && echo "$d"
   done
 }
 libdirs="$(nvidia_lib_dirs | sort -u | paste -sd: -)"
