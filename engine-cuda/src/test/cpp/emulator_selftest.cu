@@ -48,3 +48,11 @@ extern "C" __global__ void selftest_two_barriers(float* out) {
         out[threadIdx.x] = 2.0f;
     }
 }
+
+// Reads its shared memory before writing it: out gets whatever the block found there.
+extern "C" __global__ void selftest_read_shared_first(float* out) {
+    __shared__ float scratch[64];
+    out[blockIdx.x * blockDim.x + threadIdx.x] = scratch[threadIdx.x];
+    __syncthreads();
+    scratch[threadIdx.x] = 1.0f;
+}

@@ -2,7 +2,8 @@
 // tests on a machine without a GPU still execute every line of them, launched exactly as CudaBackend launches them.
 //
 // The model, kept deliberately simple:
-//   - Blocks run one after another, so `__shared__` can be plain `static` storage that each block reuses. They
+//   - Blocks run one after another, so `__shared__` can be plain `static` storage that each block reuses, poisoned
+//     (all bits set: NaN) before each block, as a GPU leaves it undefined. They
 //     run in a shuffled order, and so do the threads of a block between barriers: a GPU promises no order either,
 //     and a kernel that depends on one should fail here too. Each launch seeds its shuffles from the kernel's name,
 //     its geometry and how often that kernel has run in this process, so a failure repeats when the same tests run
@@ -201,6 +202,17 @@ inline void run_block_independently(Launch& l) {
     }
 }
 
+// The bounds of the kiln_shared_memory section, which the linker defines once a __shared__ variable is in it.
+extern "C" char __start_kiln_shared_memory[] __attribute__((weak));
+extern "C" char __stop_kiln_shared_memory[] __attribute__((weak));
+
+// A block finds its shared memory holding garbage on a GPU, not the previous block's values: all bits set, a NaN in
+// every float and double, so that a read before the block's own write shows in the result.
+inline void poison_shared_memory() {
+    if (__start_kiln_shared_memory == nullptr) return;
+    std::memset(__start_kiln_shared_memory, 0xff, __stop_kiln_shared_memory - __start_kiln_shared_memory);
+}
+
 // Runs kernel `body` over a 1-D grid of 1-D blocks, as cuLaunchKernel(f, grid, 1, 1, block, 1, 1, ...) would.
 inline void run(const char* kernel, void (*body)(void**), void** args, bool cooperative, unsigned grid,
                 unsigned block) {
@@ -227,6 +239,7 @@ inline void run(const char* kernel, void (*body)(void**), void** args, bool coop
     std::shuffle(blocks.begin(), blocks.end(), l.random);
     for (unsigned b : blocks) {
         l.blockIndex = dim3{b, 1, 1};
+        poison_shared_memory();
         for (auto& t : l.threads) t.where = Where::Running;
         if (cooperative) run_block_cooperatively(l);
         else run_block_independently(l);
@@ -258,8 +271,9 @@ void invoke(void** args) {
 // ------------------------------------------------------------------ what the kernels see
 
 #define __global__
-#define __device__ inline
-#define __shared__ static
+#define __device__ static inline  // static: so that their __shared__ statics are not COMDAT
+// All shared memory lives in one linker section, so that each block can start with it poisoned (below).
+#define __shared__ static __attribute__((section("kiln_shared_memory")))
 
 #define threadIdx (::kiln_host::launch().current->index)
 #define blockIdx (::kiln_host::launch().blockIndex)

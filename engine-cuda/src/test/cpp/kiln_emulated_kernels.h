@@ -66,6 +66,7 @@ inline const RegisteredKernel KERNELS[] = {
     KILN_COOPERATIVE(selftest_warp_sum_f32),
     KILN_COOPERATIVE(selftest_divergent_barrier),
     KILN_COOPERATIVE(selftest_two_barriers),
+    KILN_COOPERATIVE(selftest_read_shared_first),
     KILN_INDEPENDENT(selftest_unregistered_barrier),
     KILN_INDEPENDENT(selftest_record_order),
 };

@@ -99,6 +99,17 @@ class HostKernelsTest {
     }
 
     @Test
+    void eachBlockFindsItsSharedMemoryPoisoned() {
+        // The kernel copies its shared memory out before writing 1s into it; a second block must not see them.
+        try (FloatPointer y = new FloatPointer(128); KernelArgs args = new KernelArgs(1).ptr(y.address())) {
+            assertNull(HostKernels.launch(SELF_TEST + "read_shared_first", 2, 64, args.pointers()));
+            float[] seen = new float[128];
+            y.get(seen);
+            for (int i = 0; i < seen.length; i++) assertTrue(Float.isNaN(seen[i]), "element " + i + ": " + seen[i]);
+        }
+    }
+
+    @Test
     void aBarrierThatSomeThreadsNeverReachFails() {
         assertLaunchFails("divergent_barrier", "__syncthreads reached by 32 of 64 threads");
     }
