@@ -9,7 +9,11 @@
 #
 # CUDA 13 and cuDNN 9 come from a pip PyTorch install (site-packages/nvidia/*/lib); the driver (libcuda.so.1)
 # from the system. Environment: KILN_BUNDLE (bundle dir), KILN_TEST_TIMEOUT (seconds per suite, default 240),
-# KILN_BENCH=0 to skip the benchmarks, JAVA (java binary).
+# KILN_BENCH=0 to skip the benchmarks, JAVA (java binary), KILN_CHECK_BUDGET (seconds for everything, default 540).
+#
+# A device call may run 10 minutes and returns only what its command left under $OUT. So every step gets at most
+# what is left of the budget, the steps come in order of importance (tests; Kiln fp32; PyTorch; Kiln TF32), and
+# the JSON line so far, the JUnit reports and the logs are written to $OUT (where set) after each step.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ -n "${KILN_BUNDLE:-}" ]; then bundle="$KILN_BUNDLE"
@@ -17,6 +21,13 @@ elif [ -d "$here/lib" ]; then bundle="$here"                        # running th
 else bundle="$here/../target/gpu-bundle"; fi
 bundle="$(cd "$bundle" 2>/dev/null && pwd)" || { echo '{"error":"no bundle: run scripts/gpu-bundle.sh first"}'; exit 2; }
 log() { echo "gpu-check: $*" >&2; }
+
+deadline=$(( $(date +%s) + ${KILN_CHECK_BUDGET:-540} ))
+# time_for WANT: the seconds a step may take: WANT, or what is left of the budget; 0 when under 30 s are left.
+time_for() {
+  local left=$(( deadline - $(date +%s) ))
+  if [ "$left" -lt 30 ]; then echo 0; elif [ "$left" -lt "$1" ]; then echo "$left"; else echo "$1"; fi
+}
 
 # ---------------------------------------------------------------- Java
 java_bin="${JAVA:-}"
@@ -76,19 +87,22 @@ jvm=(-Xmx8g -Xss8m --enable-native-access=ALL-UNNAMED
      -Djava.library.path="${LD_LIBRARY_PATH:-}"
      -Dkiln.cuda.debugSync="${KILN_DEBUG_SYNC:-true}")
 start=$(date +%s)
-# The host-emulation tests (CPU only) ran in CI already; here only what needs the GPU.
-timeout "${KILN_TEST_TIMEOUT:-240}" "$java_bin" "${jvm[@]}" -cp "$cp" org.junit.platform.console.ConsoleLauncher \
+# The host-emulation tests (CPU only) ran in CI already; here only what needs the GPU. (GNU timeout takes 0 as
+# "no limit", hence the checks.)
+t="$(time_for "${KILN_TEST_TIMEOUT:-240}")"
+rc=124
+[ "$t" != 0 ] && { timeout "$t" "$java_bin" "${jvm[@]}" -cp "$cp" org.junit.platform.console.ConsoleLauncher \
     execute --disable-banner --disable-ansi-colors --details=tree --select-package=dev.kiln.cuda \
-    --exclude-classname='dev[.]kiln[.]cuda[.](Emulated|HostKernels).*' --reports-dir="$reports" >&2
-rc=$?
+    --exclude-classname='dev[.]kiln[.]cuda[.](Emulated|HostKernels).*' --reports-dir="$reports" >&2; rc=$?; }
 # engine-core's oracle-parity and whole-step suites, unchanged, on the CUDA backend.
 parity_reports="$bundle/reports-parity"
 rm -rf "$parity_reports"; mkdir -p "$parity_reports"
-timeout "${KILN_TEST_TIMEOUT:-240}" "$java_bin" "${jvm[@]}" -Dkiln.test.backend=cuda -Dkiln.oracle.dir="$bundle/oracle" \
+t="$(time_for "${KILN_TEST_TIMEOUT:-240}")"
+parity_rc=124
+[ "$t" != 0 ] && { timeout "$t" "$java_bin" "${jvm[@]}" -Dkiln.test.backend=cuda -Dkiln.oracle.dir="$bundle/oracle" \
     -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors --details=tree \
     --select-class=dev.kiln.oracle.OracleParityTest --select-class=dev.kiln.oracle.BackendAgreementTest \
-    --reports-dir="$parity_reports" >&2
-parity_rc=$?
+    --reports-dir="$parity_reports" >&2; parity_rc=$?; }
 [ "$rc" = 0 ] && rc=$parity_rc
 seconds=$(( $(date +%s) - start ))
 
@@ -109,28 +123,56 @@ unavailable="$(cat $xml $pxml </dev/null 2>/dev/null | grep -o -m1 -E "CUDA back
   | head -1 | tr -d '"\\' | cut -c1-300)"
 if [ -n "$unavailable" ] || [ "$tests" = 0 ]; then rc=1; fi
 
-# ---------------------------------------------------------------- benchmarks
-# ResNet50 on the GPU: full training step and frozen phase, batch 64 and 128, fp32 and TF32 (one JSON line each).
-bench="[]"
-if [ "${KILN_BENCH:-1}" = 1 ]; then
-  lines=""
-  for tf32 in false true; do
-    for batch in 64 128; do
-      out="$(timeout "${KILN_BENCH_TIMEOUT:-150}" "$java_bin" "${jvm[@]}" -Dkiln.cuda.debugSync=false -Dkiln.cuda.tf32=$tf32 \
-          -cp "$cp" dev.kiln.bench.ResNetBench --device cuda --case train,frozen --batch $batch --steps 5 --warmup 2 --json \
-          2>>"$bundle/bench.log" | sed "s/^{/{\"tf32\":$tf32,/")"
-      lines="$lines${out:+$out$'\n'}"
-    done
-  done
-  bench="[$(printf '%s' "$lines" | grep '^{' | paste -sd, -)]"
-fi
-# PyTorch's equivalent, where this Python has torch with CUDA.
+# ---------------------------------------------------------------- results so far
+bench_lines=""
 torch="null"
-if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-  torch="$(timeout "${KILN_TORCH_TIMEOUT:-150}" python3 "$here/torch_gpu_bench.py" 2>>"$bundle/bench.log" | tail -1)"
+# emit: the JSON line with everything measured so far, on stdout (final) or into $OUT (after each step).
+result_json() {
+  local bench="[$(printf '%s' "$bench_lines" | grep '^{' | paste -sd, -)]"
+  printf '{"gpu":"%s","tests":%d,"passed":%d,"failed":%d,"errors":%d,"skipped":%d,"exit":%d,"seconds":%d,"failures":"%s","cuda_unavailable":"%s","kiln_bench":%s,"torch_bench":%s}\n' \
+    "${gpu//\"/}" "$tests" "$passed" "$failures" "$errors" "$skipped" "$rc" "$seconds" "$failed_names" "$unavailable" \
+    "$bench" "$torch"
+}
+save_progress() {
+  [ -n "${OUT:-}" ] || return 0
+  mkdir -p "$OUT"
+  result_json > "$OUT/gpu-check.json"
+  cp -r "$reports" "$parity_reports" "$OUT/" 2>/dev/null
+  [ -f "$bundle/bench.log" ] && cp "$bundle/bench.log" "$OUT/"
+  return 0
+}
+save_progress
+
+# ---------------------------------------------------------------- benchmarks
+# kiln_bench TF32: ResNet50 on the GPU, full training step and frozen phase, batch 64 and 128 (one JSON line each).
+kiln_bench() {
+  local tf32="$1" batch t out
+  for batch in 64 128; do
+    t="$(time_for "${KILN_BENCH_TIMEOUT:-150}")"
+    [ "$t" = 0 ] && { log "time budget spent: no Kiln benchmark at batch $batch, tf32 $tf32"; return; }
+    out="$(timeout "$t" "$java_bin" "${jvm[@]}" -Dkiln.cuda.debugSync=false -Dkiln.cuda.tf32="$tf32" \
+        -cp "$cp" dev.kiln.bench.ResNetBench --device cuda --case train,frozen --batch "$batch" --steps 5 --warmup 2 \
+        --json 2>>"$bundle/bench.log" | sed "s/^{/{\"tf32\":$tf32,/")"
+    bench_lines="$bench_lines${out:+$out$'\n'}"
+    save_progress
+  done
+}
+# PyTorch's equivalent, where this Python has torch with CUDA.
+torch_bench() {
+  local t
+  python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null || return 0
+  t="$(time_for "${KILN_TORCH_TIMEOUT:-150}")"
+  [ "$t" = 0 ] && { log "time budget spent: no PyTorch benchmark"; return; }
+  torch="$(timeout "$t" python3 "$here/torch_gpu_bench.py" 2>>"$bundle/bench.log" | tail -1)"
   [ -n "$torch" ] || torch="null"
+  save_progress
+}
+if [ "${KILN_BENCH:-1}" = 1 ] && [ -z "$unavailable" ]; then
+  kiln_bench false
+  torch_bench
+  kiln_bench true
 fi
 
-printf '{"gpu":"%s","tests":%d,"passed":%d,"failed":%d,"errors":%d,"skipped":%d,"exit":%d,"seconds":%d,"failures":"%s","cuda_unavailable":"%s","kiln_bench":%s,"torch_bench":%s}\n' \
-  "${gpu//\"/}" "$tests" "$passed" "$failures" "$errors" "$skipped" "$rc" "$seconds" "$failed_names" "$unavailable" "$bench" "$torch"
+result_json
+save_progress
 [ "$rc" = 0 ]
