@@ -5,7 +5,8 @@
 #      (the oracle cases travel in the bundle, without the 113 MB ResNet50 pair);
 #   2. kiln bench on the GPU: ResNet50 full training step and frozen phase, batch 64 and 128, fp32 and TF32;
 #   3. PyTorch's equivalent (torch_gpu_bench.py), where this machine's python3 has torch with CUDA.
-# Human-readable progress goes to stderr; JUnit XML reports to the bundle's reports*/ folders.
+# Human-readable progress goes to stderr. Everything written goes under /tmp (kiln-gpu-check), never into the
+# bundle, which must stay small enough to carry.
 #
 # CUDA 13 and cuDNN 9 come from a pip PyTorch install (site-packages/nvidia/*/lib); the driver (libcuda.so.1)
 # from the system. Environment: KILN_BUNDLE (bundle dir), KILN_TEST_TIMEOUT (seconds per suite, default 240),
@@ -13,7 +14,9 @@
 #
 # A device call may run 10 minutes and returns only what its command left under $OUT. So every step gets at most
 # what is left of the budget, the steps come in order of importance (tests; Kiln fp32; PyTorch; Kiln TF32), and
-# the JSON line so far, the JUnit reports and the logs are written to $OUT (where set) after each step.
+# the JSON line so far, the log, the JUnit reports (one archive) and any JVM crash report are written to $OUT
+# (where set) after each step: at most 5 files, within the device tool's 8. A step that fails its tests is not
+# followed by the benchmarks.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ -n "${KILN_BUNDLE:-}" ]; then bundle="$KILN_BUNDLE"
@@ -21,6 +24,10 @@ elif [ -d "$here/lib" ]; then bundle="$here"                        # running th
 else bundle="$here/../target/gpu-bundle"; fi
 bundle="$(cd "$bundle" 2>/dev/null && pwd)" || { echo '{"error":"no bundle: run scripts/gpu-bundle.sh first"}'; exit 2; }
 log() { echo "gpu-check: $*" >&2; }
+work="${TMPDIR:-/tmp}/kiln-gpu-check"
+rm -rf "$work"; mkdir -p "$work"
+# Keep stderr (the test tree, JavaCPP's loading messages) in a file too: the device tool returns only its tail.
+exec 2> >(tee "$work/gpu-check.log" >&2)
 
 deadline=$(( $(date +%s) + ${KILN_CHECK_BUDGET:-540} ))
 # time_for WANT: the seconds a step may take: WANT, or what is left of the budget; 0 when under 30 s are left.
@@ -33,7 +40,12 @@ time_for() {
 java_bin="${JAVA:-}"
 if [ -z "$java_bin" ] && [ -f "$bundle/jre.tar.xz" ]; then
   jre_dir="${TMPDIR:-/tmp}/kiln-gpu-check-jre"
-  [ -x "$jre_dir/jre/bin/java" ] || { mkdir -p "$jre_dir" && tar -C "$jre_dir" -xJf "$bundle/jre.tar.xz"; }
+  if [ ! -x "$jre_dir/jre/bin/java" ]; then
+    mkdir -p "$jre_dir"
+    # tar needs the xz program for this; Python's tarfile does not.
+    tar -C "$jre_dir" -xJf "$bundle/jre.tar.xz" 2>/dev/null \
+      || python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$bundle/jre.tar.xz" "$jre_dir"
+  fi
   java_bin="$jre_dir/jre/bin/java"
 fi
 [ -z "$java_bin" ] && java_bin="$(command -v java || true)"
@@ -61,7 +73,7 @@ print("\n".join(sorted(dirs)))
 PY
   # Without a usable python3, look in the usual places.
   for d in /usr/lib/python3*/site-packages/nvidia/*/lib /usr/local/lib/python3*/*-packages/nvidia/*/lib \
-           /opt/conda/lib/python3*/site-packages/nvidia/*/lib "$HOME"/.local/lib/python3*/site-packages/nvidia/*/lib \
+           /opt/conda/lib/python3*/site-packages/nvidia/*/lib "${HOME:-/root}"/.local/lib/python3*/site-packages/nvidia/*/lib \
            /usr/lib/python3/dist-packages/nvidia/*/lib /opt/*/.venv/lib/python3*/site-packages/nvidia/*/lib; do
     [ -d "$d" ] && echo "$d"
   done
@@ -79,30 +91,33 @@ log "GPU: ${gpu:-<nvidia-smi not available>}"
 
 # ---------------------------------------------------------------- tests
 cp="$bundle/test-classes:$bundle/lib/*"
-reports="$bundle/reports"
-rm -rf "$reports"; mkdir -p "$reports"
-jvm=(-Xmx8g -Xss8m --enable-native-access=ALL-UNNAMED
+reports="$work/reports"
+mkdir -p "$reports"
+jvm=(-Xmx8g -Xss8m --enable-native-access=ALL-UNNAMED -XX:ErrorFile="$work/hs_err_%p.log"
      -Dorg.bytedeco.javacpp.maxBytes=16g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0
-     -Dorg.bytedeco.javacpp.cachedir="$bundle/.javacpp-cache"
+     -Dorg.bytedeco.javacpp.cachedir="$work/javacpp-cache"
      -Djava.library.path="${LD_LIBRARY_PATH:-}"
      -Dkiln.cuda.debugSync="${KILN_DEBUG_SYNC:-true}")
 start=$(date +%s)
-# The host-emulation tests (CPU only) ran in CI already; here only what needs the GPU. (GNU timeout takes 0 as
-# "no limit", hence the checks.)
+# JUnit Jupiter only: the other engines would each write an empty report.
+junit=(org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors --details=tree
+       --exclude-engine=junit-vintage --exclude-engine=junit-platform-suite)
+# bounded SECONDS COMMAND...: runs it with a time limit, and kills a JVM stuck in the driver 15 s after that.
+# (GNU timeout takes 0 as "no limit": callers skip a step instead.)
+bounded() { local t="$1"; shift; timeout -k 15 "$t" "$@"; }
+# The host-emulation tests (CPU only) ran in CI already; here only what needs the GPU.
 t="$(time_for "${KILN_TEST_TIMEOUT:-240}")"
 rc=124
-[ "$t" != 0 ] && { timeout "$t" "$java_bin" "${jvm[@]}" -cp "$cp" org.junit.platform.console.ConsoleLauncher \
-    execute --disable-banner --disable-ansi-colors --details=tree --select-package=dev.kiln.cuda \
+[ "$t" != 0 ] && { bounded "$t" "$java_bin" "${jvm[@]}" -cp "$cp" "${junit[@]}" --select-package=dev.kiln.cuda \
     --exclude-classname='dev[.]kiln[.]cuda[.](Emulated|HostKernels).*' --reports-dir="$reports" >&2; rc=$?; }
 # engine-core's oracle-parity and whole-step suites, unchanged, on the CUDA backend.
-parity_reports="$bundle/reports-parity"
-rm -rf "$parity_reports"; mkdir -p "$parity_reports"
+parity_reports="$work/reports-parity"
+mkdir -p "$parity_reports"
 t="$(time_for "${KILN_TEST_TIMEOUT:-240}")"
 parity_rc=124
-[ "$t" != 0 ] && { timeout "$t" "$java_bin" "${jvm[@]}" -Dkiln.test.backend=cuda -Dkiln.oracle.dir="$bundle/oracle" \
-    -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors --details=tree \
-    --select-class=dev.kiln.oracle.OracleParityTest --select-class=dev.kiln.oracle.BackendAgreementTest \
-    --reports-dir="$parity_reports" >&2; parity_rc=$?; }
+[ "$t" != 0 ] && { bounded "$t" "$java_bin" "${jvm[@]}" -Dkiln.test.backend=cuda -Dkiln.oracle.dir="$bundle/oracle" \
+    -cp "$cp" "${junit[@]}" --select-class=dev.kiln.oracle.OracleParityTest \
+    --select-class=dev.kiln.oracle.BackendAgreementTest --reports-dir="$parity_reports" >&2; parity_rc=$?; }
 [ "$rc" = 0 ] && rc=$parity_rc
 seconds=$(( $(date +%s) - start ))
 
@@ -137,8 +152,10 @@ save_progress() {
   [ -n "${OUT:-}" ] || return 0
   mkdir -p "$OUT"
   result_json > "$OUT/gpu-check.json"
-  cp -r "$reports" "$parity_reports" "$OUT/" 2>/dev/null
-  [ -f "$bundle/bench.log" ] && cp "$bundle/bench.log" "$OUT/"
+  tar -C "$work" -czf "$OUT/reports.tar.gz" reports reports-parity 2>/dev/null
+  cp "$work/gpu-check.log" "$OUT/" 2>/dev/null
+  cp "$work/bench.log" "$OUT/" 2>/dev/null
+  cat "$work"/hs_err_*.log > "$OUT/hs_err.log" 2>/dev/null || rm -f "$OUT/hs_err.log"
   return 0
 }
 save_progress
@@ -150,24 +167,31 @@ kiln_bench() {
   for batch in 64 128; do
     t="$(time_for "${KILN_BENCH_TIMEOUT:-150}")"
     [ "$t" = 0 ] && { log "time budget spent: no Kiln benchmark at batch $batch, tf32 $tf32"; return; }
-    out="$(timeout "$t" "$java_bin" "${jvm[@]}" -Dkiln.cuda.debugSync=false -Dkiln.cuda.tf32="$tf32" \
+    out="$(bounded "$t" "$java_bin" "${jvm[@]}" -Dkiln.cuda.debugSync=false -Dkiln.cuda.tf32="$tf32" \
         -cp "$cp" dev.kiln.bench.ResNetBench --device cuda --case train,frozen --batch "$batch" --steps 5 --warmup 2 \
-        --json 2>>"$bundle/bench.log" | sed "s/^{/{\"tf32\":$tf32,/")"
+        --json 2>>"$work/bench.log" | sed "s/^{/{\"tf32\":$tf32,/")"
     bench_lines="$bench_lines${out:+$out$'\n'}"
     save_progress
   done
 }
-# PyTorch's equivalent, where this Python has torch with CUDA.
+# PyTorch's equivalent, where this Python has torch with CUDA: one JSON line per case, so that a run cut short
+# keeps the cases it finished.
 torch_bench() {
-  local t
+  local t lines
   python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null || return 0
   t="$(time_for "${KILN_TORCH_TIMEOUT:-150}")"
   [ "$t" = 0 ] && { log "time budget spent: no PyTorch benchmark"; return; }
-  torch="$(timeout "$t" python3 "$here/torch_gpu_bench.py" 2>>"$bundle/bench.log" | tail -1)"
-  [ -n "$torch" ] || torch="null"
+  lines="$(PYTHONUNBUFFERED=1 bounded "$t" python3 "$here/torch_gpu_bench.py" 2>>"$work/bench.log" | grep '^{')"
+  [ -n "$lines" ] && torch="[$(printf '%s' "$lines" | paste -sd, -)]"
   save_progress
 }
-if [ "${KILN_BENCH:-1}" = 1 ] && [ -z "$unavailable" ]; then
+if [ "${KILN_BENCH:-1}" != 1 ]; then
+  log "KILN_BENCH=0: no benchmarks"
+elif [ -n "$unavailable" ]; then
+  log "no benchmarks: the CUDA backend did not start"
+elif [ $(( failures + errors )) -gt 0 ]; then
+  log "no benchmarks: $(( failures + errors )) tests failed, so the figures would mean little"
+else
   kiln_bench false
   torch_bench
   kiln_bench true

@@ -1,6 +1,6 @@
 """PyTorch's side of scripts/gpu-check.sh: torchvision ResNet50 on CUDA, the same cases as Kiln's ResNetBench.
 
-Prints one JSON line: images/s of the full training step (fwd, CE, bwd, Adam 1e-3) and of the frozen phase
+Prints one JSON line per case: images/s of the full training step (fwd, CE, bwd, Adam 1e-3) and of the frozen phase
 (backbone in eval mode without gradients + Flatten-Dense(1024)-Dense(10) head, Adam 1e-3), at batch 64 and 128,
 in fp32 and TF32. Random init and random inputs, as the CPU yardstick script does.
 """
@@ -57,12 +57,16 @@ def frozen_case(batch):
     return batch / median_step_seconds(step)
 
 
-results = []
+def report(tf32, batch, case, images_per_second):
+    """One JSON line per case, flushed at once: a run cut short keeps the cases it finished."""
+    print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(0), "tf32": tf32,
+                      "batch": batch, "case": case, "images_per_second": images_per_second}), flush=True)
+
+
 for tf32 in (False, True):
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
     torch.backends.cudnn.benchmark = True
     for batch in (64, 128):
-        results.append({"tf32": tf32, "batch": batch, "case": "train", "images_per_second": train_case(batch)})
-        results.append({"tf32": tf32, "batch": batch, "case": "frozen", "images_per_second": frozen_case(batch)})
-print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(0), "results": results}))
+        report(tf32, batch, "train", train_case(batch))
+        report(tf32, batch, "frozen", frozen_case(batch))
