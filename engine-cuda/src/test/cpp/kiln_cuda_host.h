@@ -2,20 +2,19 @@
 // tests on a machine without a GPU still execute every line of them, launched exactly as CudaBackend launches them.
 //
 // The model, kept deliberately simple:
-//   - Blocks run one after another, so `__shared__` can be plain `static` storage that each block reuses, poisoned
-//     (all bits set: NaN) before each block, as a GPU leaves it undefined. They
-//     run in a shuffled order, and so do the threads of a block between barriers: a GPU promises no order either,
+//   - Blocks run one after another, so `__shared__` can be plain `static` storage that each block reuses. It is
+//     poisoned (all bits set: NaN) before each block, since a GPU leaves it undefined.
+//   - Blocks, and the threads of a block between barriers, run in a shuffled order: a GPU promises no order either,
 //     and a kernel that depends on one should fail here too. Each launch seeds its shuffles from the kernel's name,
 //     its geometry and how often that kernel has run in this process, so a failure repeats when the same tests run
-//     in the same order.
-//     (A thread runs uninterrupted between barriers, though: a lost update between two threads' `+=` on one
-//     location cannot happen here.)
+//     in the same order. (A thread runs uninterrupted between barriers, though: a lost update between two threads'
+//     `+=` on one location cannot happen here.)
 //   - A kernel registered as *independent* runs its threads one after another as plain calls; it must not wait at a
 //     barrier, and one that does fails the launch with a message (a mis-registered kernel is caught, not masked).
 //   - A *cooperative* kernel (one that uses __syncthreads or warp shuffles) runs each thread of a block as a
 //     coroutine (ucontext). A thread runs until it waits at a barrier; a barrier opens when every thread it covers
-//     is there. A barrier that some covered threads can never reach (they returned, or wait elsewhere) fails the
-//     launch: on a GPU that is a hang or undefined behaviour.
+//     is there, at the same __syncthreads line. A barrier that some covered threads can never reach (they
+//     returned, or wait elsewhere) fails the launch: on a GPU that is a hang or undefined behaviour.
 //   - Float math is the C library's, without contraction (the build passes -ffp-contract=off, as NVRTC gets
 //     --fmad=false); rsqrtf, expf and logf may differ from the GPU's in the last bits.
 #pragma once
